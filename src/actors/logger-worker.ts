@@ -1,0 +1,105 @@
+/**
+ * The logging actor's thread: the only code that writes herder's database.
+ * It answers the main thread over comlink. Failures come back as values with
+ * a code, never as exceptions that lose their meaning crossing the thread.
+ */
+import { parentPort } from 'node:worker_threads';
+import { expose } from 'comlink';
+import { type Db, openForWrite } from '../record/open.ts';
+import { type EventRow, events, type StatusDoc, statusDoc } from '../record/queries.ts';
+import type { LogRecord } from '../record/records.ts';
+import { finishRun, markCrashed, startRun, type UnfinishedRun, unfinishedRuns } from '../record/runs.ts';
+import { RecordWriter } from '../record/writer.ts';
+import { isHerderError } from '../runtime/errors.ts';
+import { nodeEndpoint } from './worker-support.ts';
+
+export type Result<T> = { ok: true; value: T } | { ok: false; code: string; message: string };
+
+export interface OpenParams {
+  readonly dbPath: string;
+  readonly configPath: string;
+  readonly maxRuntimeS: number | null;
+  readonly startedAt: number;
+  readonly pid: number;
+  readonly pidStart: string | null;
+  readonly retentionLines: number;
+}
+
+function fail(e: unknown): { ok: false; code: string; message: string } {
+  if (isHerderError(e)) return { ok: false, code: e.code, message: e.message };
+  return { ok: false, code: 'HERDER_ERR_INTERNAL', message: e instanceof Error ? e.message : String(e) };
+}
+
+export class LoggerService {
+  private db: Db | null = null;
+  private writer: RecordWriter | null = null;
+  private runId = 0;
+
+  /** Opens the DB and lists runs that never ended (they may have left processes). */
+  open(p: OpenParams): Result<{ unfinished: UnfinishedRun[] }> {
+    try {
+      this.db = openForWrite(p.dbPath);
+      return { ok: true, value: { unfinished: unfinishedRuns(this.db) } };
+    } catch (e) {
+      return fail(e);
+    }
+  }
+
+  /** Marks the given runs crashed and opens the new one. */
+  begin(p: OpenParams, crashed: readonly { id: number; reason: string }[]): Result<number> {
+    try {
+      const db = this.need();
+      for (const c of crashed) markCrashed(db, c.id, p.startedAt, c.reason);
+      this.runId = startRun(db, p);
+      this.writer = new RecordWriter(db, this.runId, p.retentionLines);
+      return { ok: true, value: this.runId };
+    } catch (e) {
+      return fail(e);
+    }
+  }
+
+  write(records: LogRecord[]): Result<number> {
+    try {
+      if (this.writer === null) throw new Error('write before begin');
+      return { ok: true, value: this.writer.write(records) };
+    } catch (e) {
+      return fail(e);
+    }
+  }
+
+  status(nowS: number): Result<StatusDoc> {
+    try {
+      return { ok: true, value: statusDoc(this.need(), this.runId, nowS, true) };
+    } catch (e) {
+      return fail(e);
+    }
+  }
+
+  events(limit: number): Result<EventRow[]> {
+    try {
+      return { ok: true, value: events(this.need(), this.runId, limit) };
+    } catch (e) {
+      return fail(e);
+    }
+  }
+
+  finish(p: { endedAt: number; status: string; exitCode: number; reason: string }): Result<null> {
+    try {
+      const db = this.need();
+      if (this.runId > 0) finishRun(db, this.runId, p);
+      this.writer?.close();
+      db.close();
+      this.db = null;
+      return { ok: true, value: null };
+    } catch (e) {
+      return fail(e);
+    }
+  }
+
+  private need(): Db {
+    if (this.db === null) throw new Error('the database is not open');
+    return this.db;
+  }
+}
+
+if (parentPort !== null) expose(new LoggerService(), nodeEndpoint(parentPort));

@@ -1,0 +1,210 @@
+/**
+ * One run of herder, from opening the record to the last flushed line:
+ * cleans up after a run that died, starts the root supervisor, enforces the
+ * deadline on the monotonic clock, turns SIGTERM/SIGINT into the same graceful
+ * shutdown (a second SIGINT kills at once), and closes everything in order.
+ */
+
+import { ROOT_NAME } from '../config/load.ts';
+import type { UnfinishedRun } from '../record/runs.ts';
+import { type Clock, systemClock } from '../runtime/clock.ts';
+import { formatMs } from '../runtime/duration.ts';
+import { HerderError } from '../runtime/errors.ts';
+import type { RunSpec, SupervisorSpec } from '../runtime/spec.ts';
+import type { Exit } from '../runtime/supervision.ts';
+import { ControlServer, socketPathFor } from './control.ts';
+import { killWindowMs } from './host.ts';
+import { Logger } from './logger.ts';
+import { Echo } from './output.ts';
+import { isSameProcess, procStartTime, signalGroup } from './proc.ts';
+import { Reaper } from './reaper.ts';
+import { SupervisorActor } from './supervisor.ts';
+import { ThreadPools } from './thread-actor.ts';
+
+export interface RunOptions {
+  readonly echo: boolean;
+  readonly colour: boolean;
+  readonly out: (text: string) => void;
+  readonly warn: (line: string) => void;
+  readonly clock?: Clock;
+  /** Installs SIGINT/SIGTERM/SIGHUP handlers (off in in-process tests). */
+  readonly handleSignals?: boolean;
+}
+
+export interface RunResult {
+  readonly runId: number;
+  readonly exitCode: number;
+  readonly status: string;
+  readonly reason: string;
+}
+
+/** Kills what a dead run left behind (checked by start time) and says what it did. */
+function cleanUpAfter(run: UnfinishedRun): string {
+  let killed = 0;
+  for (const g of run.groups) {
+    if (isSameProcess(g.pid, g.pidStart) && signalGroup(g.pid, 'SIGKILL')) killed++;
+  }
+  return `herder (pid ${run.pid}) ended without a shutdown; killed ${killed} leftover process group${killed === 1 ? '' : 's'}`;
+}
+
+function longestStop(spec: SupervisorSpec): number {
+  let ms = 0;
+  for (const c of spec.children) {
+    ms = Math.max(ms, c.kind === 'supervisor' ? longestStop(c) : c.shutdownGraceMs + killWindowMs(c.shutdownGraceMs));
+  }
+  return ms;
+}
+
+export async function runHerder(spec: RunSpec, opts: RunOptions): Promise<RunResult> {
+  const clock = opts.clock ?? systemClock();
+  const logger = new Logger(clock, opts.warn);
+  const params = {
+    dbPath: spec.dbPath,
+    configPath: spec.configPath,
+    maxRuntimeS: spec.maxRuntimeMs === null ? null : spec.maxRuntimeMs / 1000,
+    startedAt: clock.wall() / 1000,
+    pid: process.pid,
+    pidStart: procStartTime(process.pid),
+    retentionLines: spec.outputRetentionLines,
+  };
+  let runId: number;
+  try {
+    const unfinished = await logger.open(params);
+    const live = unfinished.find((r) => r.pid !== process.pid && isSameProcess(r.pid, r.pidStart));
+    if (live !== undefined) {
+      throw new HerderError(
+        'HERDER_ERR_ALREADY_RUNNING',
+        `${spec.dbPath}: herder run ${live.id} (pid ${live.pid}) is still live on this database; stop it first (kill -TERM ${live.pid}) or pass --db OTHER.db`,
+      );
+    }
+    const crashed = unfinished.map((r) => ({ id: r.id, reason: cleanUpAfter(r) }));
+    for (const c of crashed) opts.warn(`herder: run ${c.id}: ${c.reason}; marked crashed`);
+    runId = await logger.begin(params, crashed);
+  } catch (e) {
+    await logger.terminate();
+    throw e;
+  }
+
+  const reaper = new Reaper(opts.warn);
+  const pools = new ThreadPools();
+  const echo = opts.echo ? new Echo(opts.out, opts.colour) : null;
+  let bug: unknown = null;
+  let rootExit: Exit | null = null;
+  let endReason = 'every actor finished or was given up';
+  let status = 'finished';
+  let resolveDone: () => void = () => {};
+  const done = new Promise<void>((r) => {
+    resolveDone = r;
+  });
+
+  const note = (kind: string, detail: string) => {
+    logger.event(ROOT_NAME, kind, detail);
+    echo?.event(ROOT_NAME, kind, detail);
+  };
+
+  const root = new SupervisorActor(
+    spec.root,
+    {
+      clock,
+      logger,
+      reaper,
+      pools,
+      echo,
+      random: Math.random,
+      onBug: (e) => {
+        bug = e;
+        opts.warn(`herder: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      },
+    },
+    {
+      exited: (exit) => {
+        rootExit = exit;
+        resolveDone();
+      },
+    },
+  );
+
+  let watchdog: ReturnType<Clock['setTimeout']> | null = null;
+  const shutdown = (why: string, newStatus: string) => {
+    if (watchdog !== null) return;
+    endReason = why;
+    status = newStatus;
+    root.shutdown('finish', why);
+    // Nothing may hang a shutdown: past every grace and kill window, kill outright.
+    watchdog = clock.setTimeout(() => {
+      note('kill', 'shutdown overran every grace period; killing what is left');
+      root.kill();
+      clock.setTimeout(resolveDone, 3_000);
+    }, longestStop(spec.root) + 5_000);
+  };
+
+  const control = new ControlServer(socketPathFor(spec.dbPath), {
+    status: async () => logger.status(),
+    events: async (limit) => logger.events(limit),
+  });
+  try {
+    await control.listen();
+  } catch (e) {
+    opts.warn(
+      `herder: control socket unavailable (${e instanceof Error ? e.message : String(e)}); status will read the database`,
+    );
+  }
+
+  const deadline =
+    spec.maxRuntimeMs === null
+      ? null
+      : clock.setTimeout(() => {
+          note('deadline', `max runtime of ${formatMs(spec.maxRuntimeMs ?? 0)} reached; stopping`);
+          shutdown(`deadline reached (${formatMs(spec.maxRuntimeMs ?? 0)})`, 'completed');
+        }, spec.maxRuntimeMs);
+
+  let interrupts = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (signal === 'SIGINT') interrupts++;
+    if (interrupts >= 2) {
+      note('kill', 'second SIGINT: killing every actor now');
+      root.kill();
+      return;
+    }
+    note('signal', `${signal} received; stopping (press Ctrl-C again to kill at once)`);
+    shutdown(`${signal} received`, 'stopped');
+  };
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  if (opts.handleSignals !== false) for (const s of signals) process.on(s, onSignal);
+
+  note(
+    'run_start',
+    `run ${runId}: ${spec.root.children.length} actors from ${spec.configPath}, ${
+      spec.maxRuntimeMs === null ? 'no time limit' : `stopping after ${formatMs(spec.maxRuntimeMs)}`
+    }`,
+  );
+  root.start();
+  await done;
+
+  if (deadline !== null) clock.clearTimeout(deadline);
+  if (watchdog !== null) clock.clearTimeout(watchdog);
+  if (opts.handleSignals !== false) for (const s of signals) process.off(s, onSignal);
+
+  let exitCode = 0;
+  const finalExit = rootExit as Exit | null;
+  if (finalExit !== null && finalExit.kind !== 'normal') {
+    status = 'failed';
+    exitCode = 1;
+    endReason = finalExit.kind === 'crash' ? finalExit.message : finalExit.kind;
+  } else if (status === 'finished' && root.state.children.some((c) => c.status.tag === 'fatal')) {
+    exitCode = 1;
+    endReason = 'every actor finished or was given up; some were given up';
+  }
+  if (bug !== null) {
+    status = 'failed';
+    exitCode = 1;
+    endReason = `internal error: ${bug instanceof Error ? bug.message : String(bug)}`;
+  }
+  note('run_end', `${status}: ${endReason}`);
+
+  await control.close();
+  await pools.closeAll();
+  reaper.close();
+  await logger.finish({ status, exitCode, reason: endReason });
+  return { runId, exitCode, status, reason: endReason };
+}

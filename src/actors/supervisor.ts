@@ -1,0 +1,222 @@
+/**
+ * The supervisor actor: runs the pure supervision logic over a mailbox and
+ * carries out its effects - starting and stopping children through their
+ * hosts, timers through the Clock, records through the logging actor. A
+ * nested supervisor is a child like any other: its "done" is a normal exit
+ * and its "escalate" a crash, which its parent's strategy then handles.
+ */
+
+import type { ProcessStateRow, Stream } from '../record/records.ts';
+import { ActorRunner } from '../runtime/actor.ts';
+import type { Clock, TimerHandle } from '../runtime/clock.ts';
+import { assertNever } from '../runtime/errors.ts';
+import type { ChildSpec, SupervisorSpec } from '../runtime/spec.ts';
+import {
+  type ChildState,
+  type Effect,
+  type Exit,
+  initialState,
+  type StopMode,
+  type SupervisorMsg,
+  type SupervisorState,
+  transition,
+} from '../runtime/supervision.ts';
+import type { ChildEvents, RunningChild } from './host.ts';
+import type { Logger } from './logger.ts';
+import type { Echo } from './output.ts';
+import { startProcess } from './process-actor.ts';
+import type { Reaper } from './reaper.ts';
+import { startThread, type ThreadPools } from './thread-actor.ts';
+
+export interface RuntimeDeps {
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly reaper: Reaper;
+  readonly pools: ThreadPools;
+  readonly echo: Echo | null;
+  readonly random: () => number;
+  readonly onBug: (error: unknown) => void;
+}
+
+export interface Parent {
+  exited(exit: Exit): void;
+}
+
+export class SupervisorActor implements RunningChild {
+  private readonly runner: ActorRunner<SupervisorState, SupervisorMsg, Effect>;
+  private readonly handles = new Map<string, RunningChild>();
+  private readonly pidStarts = new Map<string, string | null>();
+  private readonly timers = new Map<string, TimerHandle>();
+
+  constructor(
+    readonly spec: SupervisorSpec,
+    private readonly deps: RuntimeDeps,
+    private readonly parent: Parent,
+  ) {
+    const clock = deps.clock;
+    this.runner = new ActorRunner(
+      initialState(spec),
+      {
+        transition: (s, m) => transition(s, m, { now: clock.now(), wall: clock.wall(), random: deps.random() }),
+      },
+      (effect, state) => this.execute(effect, state),
+      deps.onBug,
+    );
+  }
+
+  get state(): SupervisorState {
+    return this.runner.snapshot;
+  }
+
+  start(): void {
+    // Record every child as idle first, so status lists them before they run.
+    for (const c of this.state.children) this.deps.logger.state(this.row(c));
+    this.runner.send({ type: 'start' });
+  }
+
+  shutdown(mode: StopMode, reason: string): void {
+    this.runner.send({ type: 'shutdown', mode, reason });
+  }
+
+  stop(mode: StopMode): void {
+    this.shutdown(mode, 'stopped by its parent');
+  }
+
+  /** Kills every running child below this supervisor at once. */
+  kill(): void {
+    for (const h of this.handles.values()) h.kill();
+  }
+
+  private execute(effect: Effect, state: SupervisorState): void {
+    switch (effect.type) {
+      case 'start':
+        return this.startChild(effect.child, state);
+      case 'stop': {
+        const h = this.handles.get(effect.child);
+        const c = state.children.find((x) => x.spec.name === effect.child);
+        if (h !== undefined && c !== undefined) h.stop(effect.mode, c.spec.shutdownGraceMs);
+        return;
+      }
+      case 'set_timer': {
+        const old = this.timers.get(effect.key);
+        if (old !== undefined) this.deps.clock.clearTimeout(old);
+        this.timers.set(
+          effect.key,
+          this.deps.clock.setTimeout(() => {
+            this.timers.delete(effect.key);
+            this.runner.send({ type: 'timer', key: effect.key });
+          }, effect.ms),
+        );
+        return;
+      }
+      case 'cancel_timer': {
+        const t = this.timers.get(effect.key);
+        if (t !== undefined) this.deps.clock.clearTimeout(t);
+        this.timers.delete(effect.key);
+        return;
+      }
+      case 'event':
+        this.deps.logger.event(effect.process, effect.kind, effect.detail);
+        this.deps.echo?.event(effect.process, effect.kind, effect.detail);
+        return;
+      case 'error':
+        this.deps.logger.error(effect.process, effect.errorType, effect.message, effect.context);
+        return;
+      case 'state': {
+        const c = state.children.find((x) => x.spec.name === effect.child);
+        if (c !== undefined) this.deps.logger.state(this.row(c));
+        return;
+      }
+      case 'escalate':
+        return this.parent.exited({
+          kind: 'crash',
+          code: null,
+          signal: null,
+          errorType: 'escalation',
+          message: `supervisor ${this.spec.name} gave up: ${effect.reason}`,
+          context: '',
+        });
+      case 'done':
+        return this.parent.exited({ kind: 'normal' });
+      default:
+        return assertNever(effect, 'effect');
+    }
+  }
+
+  private childEvents(name: string): ChildEvents {
+    return {
+      started: (pid, pidStart) => {
+        this.pidStarts.set(name, pidStart);
+        this.runner.send({ type: 'started', child: name, pid });
+      },
+      exited: (exit) => {
+        this.handles.delete(name);
+        this.pidStarts.delete(name);
+        this.runner.send({ type: 'exited', child: name, exit });
+      },
+    };
+  }
+
+  private startChild(name: string, state: SupervisorState): void {
+    const c = state.children.find((x) => x.spec.name === name);
+    if (c === undefined) return;
+    const events = this.childEvents(name);
+    const spec: ChildSpec = c.spec;
+    if (spec.kind === 'supervisor') {
+      const nested = new SupervisorActor(spec, this.deps, { exited: events.exited });
+      this.handles.set(name, nested);
+      events.started(null, null);
+      nested.start();
+      return;
+    }
+    const { logger, echo, clock } = this.deps;
+    const output = (pid: number | null, stream: Stream, lines: string[]) => {
+      logger.output(name, pid, stream, lines);
+      echo?.lines(name, stream, lines);
+    };
+    const reportError = (errorType: string, message: string, context: string) =>
+      logger.error(name, errorType, message, context);
+    const handle =
+      spec.launch.type === 'process'
+        ? startProcess(
+            name,
+            spec.launch,
+            {
+              clock,
+              output,
+              reaper: this.deps.reaper,
+              loggedError: (t) => reportError(t.errorType, t.message, t.context),
+            },
+            events,
+          )
+        : startThread(name, spec.launch, c.runs, { clock, pools: this.deps.pools, output, reportError }, events);
+    // An exit can be reported synchronously (spawn failure): only keep live handles.
+    const now = this.runner.snapshot.children.find((x) => x.spec.name === name);
+    if (now === undefined || now.status.tag === 'running' || now.status.tag === 'stopping')
+      this.handles.set(name, handle);
+  }
+
+  private row(c: ChildState): ProcessStateRow {
+    const s = c.status;
+    const detail =
+      s.tag === 'fatal' ? s.reason : s.tag === 'stopped' ? s.why : s.tag === 'stopping' ? `stopping (${s.cause})` : '';
+    return {
+      process: c.spec.name,
+      kind: c.spec.kind === 'supervisor' ? 'supervisor' : c.spec.launch.type,
+      parent: this.spec.name,
+      state: s.tag,
+      pid: c.pid,
+      pidStart: this.pidStarts.get(c.spec.name) ?? null,
+      restarts: c.restarts,
+      runs: c.runs,
+      successes: c.successes,
+      failures: c.failuresTotal,
+      lastExitCode: c.lastExitCode,
+      lastExitSignal: c.lastExitSignal,
+      lastStart: c.lastStartWall === null ? null : c.lastStartWall / 1000,
+      lastExit: c.lastExitWall === null ? null : c.lastExitWall / 1000,
+      nextRunAt: c.nextRunWall === null ? null : c.nextRunWall / 1000,
+      detail,
+    };
+  }
+}

@@ -1,0 +1,159 @@
+/**
+ * A thread actor: the module's run(ctx) in a worker thread from a piscina
+ * pool of one, owned by this actor alone, so a crash or a heap limit hits
+ * only it, and piscina keeps a fresh worker warm for the next run. Stopping
+ * aborts ctx.signal; after the grace, the worker is terminated.
+ */
+import { MessageChannel } from 'node:worker_threads';
+import { expose } from 'comlink';
+import { Piscina } from 'piscina';
+import type { Stream } from '../record/records.ts';
+import type { Clock, TimerHandle } from '../runtime/clock.ts';
+import type { ThreadLaunch } from '../runtime/spec.ts';
+import type { Exit, StopMode } from '../runtime/supervision.ts';
+import { type ChildEvents, killWindowMs, type RunningChild } from './host.ts';
+import { LineSplitter } from './output.ts';
+import { type HostApi, THREAD_PROTOCOL, type ThreadTask } from './thread-protocol.ts';
+import { nodeEndpoint, WORKER_EXEC_ARGV } from './worker-support.ts';
+
+const WORKER_URL = new URL('./thread-entry.mjs', import.meta.url).href;
+
+/** One pool per thread actor, made on first start, closed when the run ends. */
+export class ThreadPools {
+  private readonly pools = new Map<string, Piscina>();
+
+  get(name: string, launch: ThreadLaunch): Piscina {
+    let pool = this.pools.get(name);
+    if (pool === undefined) {
+      pool = new Piscina({
+        filename: WORKER_URL,
+        minThreads: 1,
+        maxThreads: 1,
+        idleTimeout: Number.MAX_SAFE_INTEGER,
+        atomics: 'disabled',
+        execArgv: WORKER_EXEC_ARGV,
+        env: { ...process.env, ...launch.env, HERDER_ACTOR: name },
+        ...(launch.maxHeapMb !== null ? { resourceLimits: { maxOldGenerationSizeMb: launch.maxHeapMb } } : {}),
+      });
+      this.pools.set(name, pool);
+    }
+    return pool;
+  }
+
+  async closeAll(): Promise<void> {
+    const pools = [...this.pools.values()];
+    this.pools.clear();
+    await Promise.allSettled(pools.map((p) => p.destroy()));
+  }
+}
+
+export interface ThreadDeps {
+  readonly clock: Clock;
+  readonly pools: ThreadPools;
+  readonly output: (pid: number | null, stream: Stream, lines: string[]) => void;
+  readonly reportError: (errorType: string, message: string, context: string) => void;
+}
+
+export function startThread(
+  name: string,
+  launch: ThreadLaunch,
+  run: number,
+  deps: ThreadDeps,
+  events: ChildEvents,
+): RunningChild {
+  const { clock } = deps;
+  const pool = deps.pools.get(name, launch);
+  const hostChannel = new MessageChannel();
+  const control = new MessageChannel();
+  const hardStop = new AbortController();
+  const timers: TimerHandle[] = [];
+  let thrown: { errorType: string; message: string; stack: string } | null = null;
+  let done = false;
+
+  const splitters: Record<Stream, LineSplitter> = {
+    stdout: new LineSplitter((lines) => deps.output(null, 'stdout', lines)),
+    stderr: new LineSplitter((lines) => deps.output(null, 'stderr', lines)),
+  };
+  const api: HostApi = {
+    output: (stream, text) => splitters[stream].pushText(text),
+    heartbeat: () => {},
+    reportHealth: () => {},
+    error: (errorType, message, context) => deps.reportError(errorType, message, context),
+    thrown: (errorType, message, stack) => {
+      thrown = { errorType, message, stack };
+    },
+    sync: () => {},
+  };
+  expose(api, nodeEndpoint(hostChannel.port1));
+
+  const task: ThreadTask = {
+    protocol: THREAD_PROTOCOL,
+    name,
+    modulePath: launch.module,
+    cwd: launch.cwd,
+    run,
+    host: hostChannel.port2,
+    control: control.port2,
+  };
+
+  const finish = (exit: Exit) => {
+    if (done) return;
+    done = true;
+    for (const t of timers.splice(0)) clock.clearTimeout(t);
+    splitters.stdout.end();
+    splitters.stderr.end();
+    hostChannel.port1.close();
+    control.port1.close();
+    events.exited(exit);
+  };
+
+  const failure = (err: unknown): Exit => {
+    const e = err as { name?: string; message?: string; code?: string; stack?: string };
+    if (e.code === 'ERR_WORKER_OUT_OF_MEMORY') {
+      return { kind: 'oom', message: 'the worker reached its heap limit', context: e.message ?? '' };
+    }
+    if (thrown !== null) {
+      return { kind: 'crash', code: null, signal: null, ...thrown, context: thrown.stack };
+    }
+    if (hardStop.signal.aborted) {
+      return {
+        kind: 'crash',
+        code: null,
+        signal: 'terminated',
+        errorType: 'terminated',
+        message: 'the worker was terminated by herder',
+        context: '',
+      };
+    }
+    return {
+      kind: 'crash',
+      code: null,
+      signal: null,
+      errorType: e.name ?? 'Error',
+      message: e.message ?? String(err),
+      context: e.stack ?? '',
+    };
+  };
+
+  events.started(null, null);
+  pool.run(task, { transferList: [hostChannel.port2, control.port2] as never, signal: hardStop.signal }).then(
+    () => finish({ kind: 'normal' }),
+    (err: unknown) => finish(failure(err)),
+  );
+
+  const abortThenTerminate = (graceMs: number) => {
+    if (done) return;
+    control.port1.postMessage('abort');
+    timers.push(clock.setTimeout(() => hardStop.abort(), graceMs));
+  };
+
+  return {
+    stop(mode: StopMode, graceMs: number) {
+      if (mode === 'terminate') abortThenTerminate(graceMs);
+      else timers.push(clock.setTimeout(() => abortThenTerminate(killWindowMs(graceMs)), graceMs));
+    },
+    kill() {
+      hardStop.abort();
+    },
+  };
+}

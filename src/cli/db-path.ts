@@ -1,0 +1,24 @@
+/**
+ * Which database a reading command looks at: --db, else the config's
+ * runtime.db (relative to the config file), else herder.db beside it. Reading
+ * commands must work even when the config no longer validates, so this reads
+ * only that one key.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+
+export function resolveDbPath(opts: { db?: string | undefined; config: string }): string {
+  if (opts.db !== undefined) return path.resolve(opts.db);
+  const config = path.resolve(opts.config);
+  let db = 'herder.db';
+  if (existsSync(config)) {
+    try {
+      const raw = parse(readFileSync(config, 'utf8')) as { runtime?: { db?: unknown } } | null;
+      if (typeof raw?.runtime?.db === 'string') db = raw.runtime.db;
+    } catch {
+      // an unreadable config still leaves the default
+    }
+  }
+  return path.resolve(path.dirname(config), db);
+}

@@ -1,0 +1,125 @@
+/**
+ * herder's command line (the program; src/main.ts is the entry). The single place where an error becomes output:
+ * a user error is one line per problem on stderr and exit 2; a bug is a
+ * report with its stack and exit 1.
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { runHerder } from '../actors/run.ts';
+import { displayPath, loadConfig } from '../config/load.ts';
+import { isHerderError } from '../runtime/errors.ts';
+import { allWorkers } from '../runtime/spec.ts';
+import { resolveDbPath } from './db-path.ts';
+import { statusCommand } from './status.ts';
+
+const out = (text: string) => process.stdout.write(text);
+const warn = (line: string) => process.stderr.write(`${line}\n`);
+
+function minutes(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0) {
+    throw new InvalidArgumentError(`"${value}" is not a number of minutes (for example --runtime 360; 0 = no limit)`);
+  }
+  return n;
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`"${value}" is not a run id (a whole number)`);
+  return n;
+}
+
+interface RunFlags {
+  config: string;
+  runtime?: number;
+  test?: boolean;
+  db?: string;
+  echo?: boolean;
+}
+
+async function run(flags: RunFlags): Promise<number> {
+  const runtimeMinutes = flags.test === true ? 5 : flags.runtime;
+  const { spec, notes } = loadConfig(flags.config, { runtimeMinutes, db: flags.db });
+  for (const n of notes) warn(n);
+  const echo = flags.echo ?? process.stdout.isTTY === true;
+  const result = await runHerder(spec, { echo, colour: process.stdout.isTTY === true, out, warn });
+  warn(`herder: run ${result.runId} ${result.status}: ${result.reason} (record: ${displayPath(spec.dbPath)})`);
+  return result.exitCode;
+}
+
+function check(flags: { config: string }): number {
+  const { spec, notes } = loadConfig(flags.config);
+  const workers = allWorkers(spec.root);
+  const loops = workers.filter((w) => w.loop !== null).length;
+  const threads = workers.filter((w) => w.launch.type === 'thread').length;
+  out(
+    `${displayPath(spec.configPath)}: OK: ${workers.length} actors (${loops} loop jobs, ${threads} thread actors), ` +
+      `root ${spec.root.strategy}, ${spec.maxRuntimeMs === null ? 'no time limit' : `${spec.maxRuntimeMs / 60_000} min limit`}, ` +
+      `record ${displayPath(spec.dbPath)}\n`,
+  );
+  for (const n of notes) out(`${n}\n`);
+  return 0;
+}
+
+export function buildProgram(setExit: (code: number) => void): Command {
+  const program = new Command('herder')
+    .description('supervise long-running data jobs as Erlang-style actors')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: out });
+
+  const configOption = () => new Option('-c, --config <path>', 'the actors file').default('actors.yaml');
+
+  program
+    .command('run', { isDefault: true })
+    .description('run the actors in the config until the deadline (the default command)')
+    .addOption(configOption())
+    .addOption(new Option('-r, --runtime <minutes>', 'stop after this many minutes (0 = no limit)').argParser(minutes))
+    .option('--test', 'a short test run: 5 minutes')
+    .option('--db <path>', 'the database file (default: runtime.db in the config)')
+    .option('--echo', "print each actor's output, prefixed by its name (default when stdout is a terminal)")
+    .option('--no-echo', 'do not print actor output')
+    .action(async (flags: RunFlags) => setExit(await run(flags)));
+
+  program
+    .command('check')
+    .description('validate the config without running it')
+    .addOption(configOption())
+    .action((flags: { config: string }) => setExit(check(flags)));
+
+  program
+    .command('status')
+    .description('show the current or last run: one row per actor')
+    .addOption(configOption())
+    .option('--db <path>', 'the database file (default: runtime.db in the config)')
+    .option('--json', 'print the status as JSON (format herder.status/1)')
+    .addOption(new Option('--run <id>', 'a finished run instead of the latest').argParser(positiveInt))
+    .action(async (flags: { config: string; db?: string; json?: boolean; run?: number }) => {
+      out(await statusCommand(resolveDbPath(flags), { json: flags.json === true, run: flags.run }));
+      setExit(0);
+    });
+
+  return program;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  let code = 0;
+  const program = buildProgram((c) => {
+    code = c;
+  });
+  try {
+    await program.parseAsync(argv as string[], { from: 'user' });
+    return code;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // commander has printed its one-line message already
+      return e.exitCode === 0 ? 0 : 2;
+    }
+    if (isHerderError(e) && e.isUserError) {
+      for (const line of e.lines) warn(line.startsWith('herder') || line.includes(': ') ? line : `herder: ${line}`);
+      return e.code === 'HERDER_ERR_NOT_LIVE' ? 1 : 2;
+    }
+    const detail = e instanceof Error ? (e.stack ?? e.message) : String(e);
+    warn(`herder: internal error (a bug; please report it with this output):\n${detail}`);
+    return 1;
+  }
+}

@@ -1,0 +1,370 @@
+/**
+ * actors.yaml -> a frozen RunSpec, or every problem found, one line each:
+ *   actors.yaml: <actor>.<key>: <what is wrong> (<how to fix>)
+ * YAML syntax errors carry the line and column instead of the actor.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { LineCounter, parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { HerderError } from '../runtime/errors.ts';
+import type { ChildSpec, RestartType, RunSpec, SupervisorSpec, WorkerSpec } from '../runtime/spec.ts';
+import { resolveLaunch } from './launch.ts';
+import {
+  type ActorConfig,
+  actorSchema,
+  fileSchema,
+  knownKeys,
+  type SupervisorConfig,
+  supervisorSchema,
+} from './schema.ts';
+import { suggest } from './suggest.ts';
+
+export interface Overrides {
+  /** Minutes; 0 = no limit. */
+  readonly runtimeMinutes?: number | undefined;
+  readonly db?: string | undefined;
+}
+
+export interface Loaded {
+  readonly spec: RunSpec;
+  /** Fields accepted and recorded but enforced by a later part of herder. */
+  readonly notes: readonly string[];
+}
+
+export const ROOT_NAME = '_herder';
+
+export function displayPath(file: string): string {
+  const rel = path.relative(process.cwd(), file);
+  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file;
+}
+
+/** Reads and validates a config file; throws HerderError listing every problem. */
+export function loadConfig(configPath: string, overrides: Overrides = {}): Loaded {
+  const file = path.resolve(configPath);
+  const shown = displayPath(file);
+  if (!existsSync(file)) {
+    throw new HerderError(
+      'HERDER_ERR_CONFIG_NOT_FOUND',
+      `${shown}: no such config file (create it, or pass --config PATH)`,
+    );
+  }
+  const text = readFileSync(file, 'utf8');
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    const lines = doc.errors.map((e) => {
+      const pos = e.linePos?.[0];
+      const where = pos === undefined ? '' : `:${pos.line}:${pos.col}`;
+      const first = e.message.split('\n')[0] ?? e.message;
+      return `${shown}${where}: ${first} (fix the YAML syntax there)`;
+    });
+    throw new HerderError('HERDER_ERR_CONFIG_YAML', lines[0] ?? shown, { lines });
+  }
+  const raw: unknown = doc.toJS() ?? {};
+  const v = new Validator(shown, path.dirname(file));
+  const spec = v.build(raw, file, overrides);
+  if (v.problems.length > 0 || spec === null) {
+    throw new HerderError('HERDER_ERR_CONFIG', v.problems[0] ?? `${shown}: invalid`, { lines: v.problems });
+  }
+  return { spec, notes: v.notes };
+}
+
+type Issue = z.core.$ZodIssue;
+
+class Validator {
+  readonly problems: string[] = [];
+  readonly notes: string[] = [];
+  private readonly seen = new Map<string, string>();
+
+  constructor(
+    private readonly shown: string,
+    private readonly baseDir: string,
+  ) {}
+
+  problem(where: string, what: string, fix: string): void {
+    this.problems.push(`${this.shown}: ${where}: ${what} (${fix})`);
+  }
+
+  private report(prefix: string, issues: readonly Issue[], keys: readonly string[], input: unknown): void {
+    for (const issue of issues) {
+      const where = [prefix, ...issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p)))]
+        .filter((p) => p !== '')
+        .join('.')
+        .replace(/\.\[/g, '[');
+      const [what, fix] = describeIssue(issue, keys, input);
+      this.problem(where === '' ? '(top level)' : where, what, fix);
+    }
+  }
+
+  build(raw: unknown, file: string, overrides: Overrides): RunSpec | null {
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+      this.problem('(top level)', 'the file must be a mapping', 'start with "actors:" and a list of actors');
+      return null;
+    }
+    const parsed = fileSchema.safeParse(raw);
+    if (!parsed.success) {
+      this.report('', parsed.error.issues, knownKeys.file, raw);
+      return null;
+    }
+    const cfg = parsed.data;
+    const minutes = overrides.runtimeMinutes ?? cfg.runtime.max_runtime_minutes;
+    const graceMs = cfg.runtime.shutdown_grace_seconds * 1000;
+    const children = this.children(cfg.actors, '', graceMs, cfg.runtime.restart_jitter);
+    const root: SupervisorSpec = {
+      kind: 'supervisor',
+      name: ROOT_NAME,
+      priority: 0,
+      restart: 'permanent',
+      maxRestarts: 0,
+      backoff: { initialMs: 0, maxMs: 0, jitter: 0 },
+      resetAfterMs: 0,
+      shutdownGraceMs: graceMs,
+      strategy: cfg.supervisor.strategy,
+      intensity: cfg.supervisor.intensity,
+      periodMs: cfg.supervisor.period_seconds * 1000,
+      children,
+    };
+    const dbPath = overrides.db !== undefined ? path.resolve(overrides.db) : path.resolve(this.baseDir, cfg.runtime.db);
+    return deepFreeze({
+      configPath: file,
+      dbPath,
+      maxRuntimeMs: minutes > 0 ? minutes * 60_000 : null,
+      shutdownGraceMs: graceMs,
+      outputRetentionLines: cfg.runtime.output_retention,
+      root,
+    });
+  }
+
+  private children(entries: readonly unknown[], prefix: string, graceMs: number, jitter: number): ChildSpec[] {
+    const out: ChildSpec[] = [];
+    entries.forEach((entry, i) => {
+      const at = `${prefix}actors[${i}]`;
+      const isObj = typeof entry === 'object' && entry !== null && !Array.isArray(entry);
+      if (!isObj) {
+        this.problem(at, 'each actor must be a mapping', 'write "- name: ..." with script, command or module');
+        return;
+      }
+      const rec = entry as Record<string, unknown>;
+      const label = typeof rec.name === 'string' ? rec.name : typeof rec.supervisor === 'string' ? rec.supervisor : at;
+      const child =
+        'supervisor' in rec
+          ? this.supervisor(rec, label, at, graceMs, jitter)
+          : this.actor(rec, label, at, graceMs, jitter);
+      if (child !== null) out.push(child);
+    });
+    // Start order: priority (lower first), then file order (sort is stable).
+    return out.sort((a, b) => a.priority - b.priority);
+  }
+
+  private claimName(name: string, at: string): void {
+    const prev = this.seen.get(name);
+    if (prev !== undefined) {
+      this.problem(name, `duplicate name (also used at ${prev})`, 'give every actor and supervisor its own name');
+    } else {
+      this.seen.set(name, at);
+    }
+  }
+
+  private supervisor(
+    rec: Record<string, unknown>,
+    label: string,
+    at: string,
+    graceMs: number,
+    jitter: number,
+  ): SupervisorSpec | null {
+    const parsed = supervisorSchema.safeParse(rec);
+    if (!parsed.success) {
+      this.report(label, parsed.error.issues, knownKeys.nested, rec);
+      return null;
+    }
+    const c = parsed.data as SupervisorConfig;
+    this.claimName(c.supervisor, at);
+    this.checkDelays(label, c.restart_delay, c.max_restart_delay);
+    return {
+      kind: 'supervisor',
+      name: c.supervisor,
+      priority: c.priority,
+      restart: c.restart ?? 'permanent',
+      maxRestarts: c.max_restarts,
+      backoff: { initialMs: c.restart_delay * 1000, maxMs: c.max_restart_delay * 1000, jitter },
+      resetAfterMs: c.reset_after * 1000,
+      shutdownGraceMs: graceMs,
+      strategy: c.strategy,
+      // OTP's defaults for a nested supervisor: intensity 1 within 5 seconds.
+      intensity: c.intensity ?? 1,
+      periodMs: (c.period_seconds ?? 5) * 1000,
+      children: this.children(c.actors, `${at}.`, graceMs, jitter),
+    };
+  }
+
+  private checkDelays(label: string, first: number, cap: number): void {
+    if (cap < first) {
+      this.problem(
+        `${label}.max_restart_delay`,
+        `${cap} is below restart_delay (${first})`,
+        'make max_restart_delay at least restart_delay',
+      );
+    }
+  }
+
+  private actor(
+    rec: Record<string, unknown>,
+    label: string,
+    at: string,
+    graceMs: number,
+    jitter: number,
+  ): WorkerSpec | null {
+    const parsed = actorSchema.safeParse(rec);
+    if (!parsed.success) {
+      this.report(label, parsed.error.issues, knownKeys.actor, rec);
+      return null;
+    }
+    const a: ActorConfig = parsed.data;
+    this.claimName(a.name, at);
+    const before = this.problems.length;
+    this.checkDelays(a.name, a.restart_delay, a.max_restart_delay);
+    if (a.loop_interval !== undefined && !a.requires_loop) {
+      this.problem(
+        `${a.name}.loop_interval`,
+        'is set but requires_loop is not true',
+        'add "requires_loop: true" for a one-shot job, or remove loop_interval',
+      );
+    }
+    (a.error_patterns ?? []).forEach((p, i) => {
+      try {
+        new RegExp(p.pattern);
+      } catch (e) {
+        this.problem(
+          `${a.name}.error_patterns[${i}].pattern`,
+          `/${p.pattern}/ is not a valid regular expression: ${(e as Error).message}`,
+          'fix the pattern (escape special characters with \\)',
+        );
+      }
+    });
+    const launch = resolveLaunch(a, this.baseDir, (key, what, fix) => this.problem(`${a.name}.${key}`, what, fix));
+    if (launch === null || this.problems.length > before) return null;
+    this.noteDeferred(a);
+    const restart: RestartType = a.restart ?? (a.requires_loop ? 'transient' : 'permanent');
+    return {
+      kind: 'worker',
+      name: a.name,
+      priority: a.priority,
+      restart,
+      maxRestarts: a.max_restarts,
+      backoff: { initialMs: a.restart_delay * 1000, maxMs: a.max_restart_delay * 1000, jitter },
+      resetAfterMs: a.reset_after * 1000,
+      shutdownGraceMs: a.shutdown_grace !== undefined ? a.shutdown_grace * 1000 : graceMs,
+      launch,
+      loop: a.requires_loop ? { intervalMs: (a.loop_interval ?? 60) * 1000 } : null,
+      runTimeoutMs: a.run_timeout !== undefined ? a.run_timeout * 1000 : null,
+      health: {
+        healthThreshold: a.health_threshold ?? null,
+        stallTimeoutMs: a.stall_timeout !== undefined ? a.stall_timeout * 1000 : null,
+        resourceLimits: a.resource_limits ?? null,
+        errorPatterns: a.error_patterns ?? [],
+      },
+    };
+  }
+
+  private noteDeferred(a: ActorConfig): void {
+    const deferred: string[] = [];
+    if (a.health_threshold !== undefined) deferred.push('health_threshold');
+    if (a.health_grace !== undefined) deferred.push('health_grace');
+    if (a.stall_timeout !== undefined) deferred.push('stall_timeout');
+    if (a.error_patterns !== undefined) deferred.push('error_patterns');
+    if (a.resource_limits !== undefined) {
+      const { max_memory_mb, ...rest } = a.resource_limits;
+      const isThread = a.module !== undefined;
+      if (!isThread || max_memory_mb === undefined) deferred.push('resource_limits');
+      else if (Object.keys(rest).some((k) => k !== 'action'))
+        deferred.push('resource_limits (except the thread heap limit)');
+    }
+    for (const key of deferred) {
+      this.notes.push(`${this.shown}: ${a.name}.${key}: recorded; enforced from herder 0.2 with the health monitor`);
+    }
+  }
+}
+
+function describeIssue(issue: Issue, keys: readonly string[], input: unknown): [string, string] {
+  switch (issue.code) {
+    case 'unrecognized_keys': {
+      const key = issue.keys[0] ?? '?';
+      const s = suggest(key, keys);
+      return [
+        `unknown key "${key}"`,
+        s !== null ? `did you mean "${s}"?` : `remove it; allowed here: ${keys.join(', ')}`,
+      ];
+    }
+    case 'invalid_type': {
+      const got = valueAt(input, issue.path);
+      const gotText =
+        got === undefined
+          ? 'nothing'
+          : `${typeof got === 'object' ? (Array.isArray(got) ? 'a list' : 'a mapping') : JSON.stringify(got)}`;
+      if (got === undefined) return ['is required', `add it (${issue.expected})`];
+      return [`expected ${article(issue.expected)}, got ${gotText}`, `write ${article(issue.expected)} here`];
+    }
+    case 'invalid_value': {
+      const got = valueAt(input, issue.path);
+      const allowed = issue.values.map(String);
+      const s = typeof got === 'string' ? suggest(got, allowed) : null;
+      return [
+        `${JSON.stringify(got)} is not one of ${allowed.join(', ')}`,
+        s !== null ? `did you mean "${s}"?` : `use one of ${allowed.join(', ')}`,
+      ];
+    }
+    case 'too_small':
+      if (issue.origin === 'array') return [issue.message, 'add an entry'];
+      return [
+        `${JSON.stringify(valueAt(input, issue.path))} is too small`,
+        `use a value of at least ${String(issue.minimum)}`,
+      ];
+    case 'too_big':
+      return [
+        `${JSON.stringify(valueAt(input, issue.path))} is too big`,
+        `use a value of at most ${String(issue.maximum)}`,
+      ];
+    case 'invalid_format':
+      return [`${JSON.stringify(valueAt(input, issue.path))} ${issue.message}`, 'rename it'];
+    default:
+      return [issue.message, 'see the README for the allowed values'];
+  }
+}
+
+function article(expected: string): string {
+  const map: Record<string, string> = {
+    number: 'a number',
+    string: 'a string',
+    boolean: 'true or false',
+    array: 'a list',
+    object: 'a mapping',
+    int: 'a whole number',
+  };
+  return map[expected] ?? expected;
+}
+
+function valueAt(input: unknown, p: readonly PropertyKey[]): unknown {
+  let cur: unknown = input;
+  for (const k of p) {
+    if (typeof cur !== 'object' || cur === null) return undefined;
+    cur = (cur as Record<PropertyKey, unknown>)[k];
+  }
+  return cur;
+}
+
+function deepFreeze<T>(o: T): T {
+  if (typeof o === 'object' && o !== null && !Object.isFrozen(o)) {
+    Object.freeze(o);
+    for (const v of Object.values(o)) deepFreeze(v);
+  }
+  return o;
+}
+
+export function isFile(p: string): boolean {
+  try {
+    return statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * The shape of actors.yaml, as zod schemas. Only shape and ranges live here;
+ * cross-field rules and file checks are in load.ts, where each problem is
+ * turned into one line naming the actor, the key and the fix.
+ */
+import { z } from 'zod';
+
+const seconds = (what: string) =>
+  z
+    .number({ error: `expected a number of seconds for ${what}` })
+    .finite()
+    .nonnegative();
+
+const name = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, {
+    message: 'use letters, digits, "_", "." or "-", starting with a letter or digit',
+  });
+
+const envValue = z.union([z.string(), z.number(), z.boolean()]).transform(String);
+
+export const errorPatternSchema = z.strictObject({
+  pattern: z.string().min(1),
+  name: z.string().min(1).optional(),
+  action: z.enum(['restart', 'backoff', 'alert', 'ignore']).default('alert'),
+  stream: z.enum(['stderr', 'stdout', 'both']).default('stderr'),
+});
+
+export const resourceLimitsSchema = z.strictObject({
+  max_memory_mb: z.number().positive().optional(),
+  max_cpu_percent: z.number().positive().optional(),
+  max_fds: z.number().int().positive().optional(),
+  action: z.enum(['restart', 'alert', 'pause']).default('restart'),
+});
+
+/** Keys shared by actors and nested supervisors (about how their parent treats them). */
+const childKeys = {
+  priority: z.number().int().default(10),
+  restart: z.enum(['permanent', 'transient', 'temporary']).optional(),
+  max_restarts: z.number().int().nonnegative().default(10),
+  restart_delay: seconds('restart_delay').default(1),
+  max_restart_delay: seconds('max_restart_delay').default(300),
+  reset_after: seconds('reset_after').default(60),
+};
+
+export const actorSchema = z.strictObject({
+  name,
+  script: z.string().min(1).optional(),
+  args: z.array(z.string()).optional(),
+  interpreter: z.string().min(1).optional(),
+  command: z.array(z.string().min(1)).min(1).optional(),
+  module: z.string().min(1).optional(),
+  cwd: z.string().min(1).optional(),
+  env: z.record(z.string(), envValue).optional(),
+  requires_loop: z.boolean().default(false),
+  loop_interval: seconds('loop_interval').optional(),
+  run_timeout: z.number().positive().optional(),
+  shutdown_grace: seconds('shutdown_grace').optional(),
+  ...childKeys,
+  health_threshold: z.number().min(0).max(1).optional(),
+  health_grace: z.number().int().positive().optional(),
+  stall_timeout: z.number().positive().optional(),
+  resource_limits: resourceLimitsSchema.optional(),
+  error_patterns: z.array(errorPatternSchema).optional(),
+});
+
+export type ActorConfig = z.infer<typeof actorSchema>;
+
+export interface SupervisorConfig {
+  supervisor: string;
+  strategy: 'one_for_one' | 'one_for_all' | 'rest_for_one';
+  intensity?: number | undefined;
+  period_seconds?: number | undefined;
+  priority: number;
+  restart?: 'permanent' | 'transient' | 'temporary' | undefined;
+  max_restarts: number;
+  restart_delay: number;
+  max_restart_delay: number;
+  reset_after: number;
+  actors: unknown[];
+}
+
+export const supervisorSchema = z.strictObject({
+  supervisor: name,
+  strategy: z.enum(['one_for_one', 'one_for_all', 'rest_for_one']).default('one_for_one'),
+  intensity: z.number().int().nonnegative().optional(),
+  period_seconds: z.number().positive().optional(),
+  ...childKeys,
+  actors: z.array(z.unknown()).min(1, { message: 'a supervisor needs at least one actor' }),
+});
+
+export const rootSupervisorSchema = z.strictObject({
+  strategy: z.enum(['one_for_one', 'one_for_all', 'rest_for_one']).default('one_for_one'),
+  intensity: z.number().int().nonnegative().default(0),
+  period_seconds: z.number().positive().default(60),
+});
+
+export const runtimeSchema = z.strictObject({
+  max_runtime_minutes: z.number().nonnegative().default(360),
+  db: z.string().min(1).default('herder.db'),
+  shutdown_grace_seconds: seconds('shutdown_grace_seconds').default(30),
+  output_retention: z.number().int().positive().default(1_000_000),
+  restart_jitter: z.number().min(0).max(1).default(0.1),
+});
+
+export const fileSchema = z.strictObject({
+  runtime: runtimeSchema.default(runtimeSchema.parse({})),
+  supervisor: rootSupervisorSchema.default(rootSupervisorSchema.parse({})),
+  actors: z.array(z.unknown()).min(1, { message: 'list at least one actor' }),
+});
+
+/** Every key each level accepts, for "did you mean" suggestions. */
+export const knownKeys = {
+  file: Object.keys(fileSchema.shape),
+  runtime: Object.keys(runtimeSchema.shape),
+  supervisor: Object.keys(rootSupervisorSchema.shape),
+  actor: Object.keys(actorSchema.shape),
+  nested: Object.keys(supervisorSchema.shape),
+  resource_limits: Object.keys(resourceLimitsSchema.shape),
+  error_patterns: Object.keys(errorPatternSchema.shape),
+} as const;

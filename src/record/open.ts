@@ -1,0 +1,98 @@
+/**
+ * Opening the database, with every failure turned into a HerderError that
+ * names the file and the fix.
+ */
+import { existsSync } from 'node:fs';
+import sqlite from 'node-sqlite3-wasm';
+import { HerderError } from '../runtime/errors.ts';
+import { DDL, SCHEMA_VERSION } from './schema.ts';
+
+const { Database } = sqlite;
+export type Db = InstanceType<typeof Database>;
+
+function translate(file: string, e: unknown): HerderError {
+  const msg = e instanceof Error ? e.message : String(e);
+  if (/not a database|malformed|corrupt/i.test(msg)) {
+    return new HerderError(
+      'HERDER_ERR_DB_CORRUPT',
+      `${file}: not a herder database or damaged (${msg}); move it aside or pass --db NEW.db`,
+      { cause: e },
+    );
+  }
+  if (/locked|busy/i.test(msg)) {
+    return new HerderError(
+      'HERDER_ERR_DB_OPEN',
+      `${file}: the database is locked by another program (${msg}); close that program or pass --db NEW.db`,
+      { cause: e },
+    );
+  }
+  return new HerderError(
+    'HERDER_ERR_DB_OPEN',
+    `${file}: cannot open the database (${msg}); check that its folder exists and is writable, or pass --db`,
+    { cause: e },
+  );
+}
+
+function checkVersion(file: string, db: Db): number {
+  const row = db.get('PRAGMA user_version');
+  const version = Number(row?.user_version ?? 0);
+  if (version > SCHEMA_VERSION) {
+    throw new HerderError(
+      'HERDER_ERR_DB_VERSION',
+      `${file}: written by a newer herder (schema ${version}, this one knows ${SCHEMA_VERSION}); upgrade herder or pass --db NEW.db`,
+    );
+  }
+  return version;
+}
+
+/** Opens (creating if needed) the database for writing and brings its schema up to date. */
+export function openForWrite(file: string): Db {
+  let db: Db | undefined;
+  try {
+    db = new Database(file);
+    db.exec('PRAGMA busy_timeout = 5000');
+    const version = checkVersion(file, db);
+    if (version < SCHEMA_VERSION) {
+      db.exec(`BEGIN; ${DDL}; PRAGMA user_version = ${SCHEMA_VERSION}; COMMIT;`);
+    }
+    db.exec('PRAGMA synchronous = NORMAL');
+    return db;
+  } catch (e) {
+    try {
+      db?.close();
+    } catch {
+      // already failing; the first error is the one to report
+    }
+    throw e instanceof HerderError ? e : translate(file, e);
+  }
+}
+
+/** Opens an existing database read-only, for the CLI's readers. */
+export function openForRead(file: string): Db {
+  if (!existsSync(file)) {
+    throw new HerderError(
+      'HERDER_ERR_DB_MISSING',
+      `${file}: no database yet (start a run first, or pass --db / --config to pick another)`,
+    );
+  }
+  let db: Db | undefined;
+  try {
+    db = new Database(file, { readOnly: true, fileMustExist: true });
+    db.exec('PRAGMA busy_timeout = 5000');
+    const version = checkVersion(file, db);
+    if (version === 0) {
+      throw new HerderError(
+        'HERDER_ERR_DB_CORRUPT',
+        `${file}: not a herder database (no schema); pass --db to pick the right file`,
+      );
+    }
+    return db;
+  } catch (e) {
+    try {
+      db?.close();
+    } catch {
+      // already failing
+    }
+    throw e instanceof HerderError ? e : translate(file, e);
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * The read side of the record: the only SQL outside the logging actor. The
+ * same functions answer the CLI from a finished run's file and the control
+ * socket from the logging actor during a live run.
+ */
+import { HerderError } from '../runtime/errors.ts';
+import type { Db } from './open.ts';
+
+export interface ActorStatus {
+  readonly name: string;
+  readonly kind: string;
+  readonly parent: string;
+  readonly state: string;
+  readonly pid: number | null;
+  readonly uptime_s: number | null;
+  readonly runs: number;
+  readonly successes: number;
+  readonly failures: number;
+  readonly restarts: number;
+  readonly last_exit_code: number | null;
+  readonly last_exit_signal: string | null;
+  readonly last_start: number | null;
+  readonly last_exit: number | null;
+  readonly next_run_at: number | null;
+  readonly detail: string;
+  readonly last_error: { readonly type: string; readonly message: string; readonly ts: number } | null;
+}
+
+export interface RunStatus {
+  readonly id: number;
+  readonly status: string;
+  readonly started_at: number;
+  readonly ended_at: number | null;
+  readonly config_path: string;
+  readonly max_runtime_s: number | null;
+  readonly deadline_at: number | null;
+  readonly pid: number;
+  readonly exit_code: number | null;
+  readonly end_reason: string | null;
+}
+
+export interface StatusDoc {
+  readonly format: 'herder.status/1';
+  readonly generated_at: number;
+  readonly live: boolean;
+  readonly run: RunStatus;
+  readonly actors: readonly ActorStatus[];
+}
+
+const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+
+export function latestRunId(db: Db): number {
+  const row = db.get('SELECT MAX(id) AS id FROM runs');
+  const id = num(row?.id);
+  if (id === null)
+    throw new HerderError('HERDER_ERR_NO_RUN', 'the database holds no run yet (start one with `herder run`)');
+  return id;
+}
+
+export function statusDoc(db: Db, runId: number, nowS: number, live: boolean): StatusDoc {
+  const r = db.get('SELECT * FROM runs WHERE id = ?', [runId]);
+  if (r === null)
+    throw new HerderError('HERDER_ERR_NO_RUN', `no run with id ${runId} in this database (see \`herder report\`)`);
+  const run: RunStatus = {
+    id: runId,
+    status: String(r.status),
+    started_at: Number(r.started_at),
+    ended_at: num(r.ended_at),
+    config_path: String(r.config_path),
+    max_runtime_s: num(r.max_runtime_s),
+    deadline_at: r.max_runtime_s === null ? null : Number(r.started_at) + Number(r.max_runtime_s),
+    pid: Number(r.pid),
+    exit_code: num(r.exit_code),
+    end_reason: str(r.end_reason),
+  };
+  const lastErrors = new Map<string, { type: string; message: string; ts: number }>();
+  for (const e of db.all(
+    `SELECT e.process, e.error_type, e.message, e.ts FROM process_errors e
+     JOIN (SELECT process, MAX(id) AS id FROM process_errors WHERE run_id = ? GROUP BY process) m ON e.id = m.id`,
+    [runId],
+  )) {
+    lastErrors.set(String(e.process), { type: String(e.error_type), message: String(e.message), ts: Number(e.ts) });
+  }
+  const actors = db
+    .all('SELECT * FROM process_state WHERE run_id = ? ORDER BY rowid', [runId])
+    .map((s): ActorStatus => {
+      const running = s.state === 'running' || s.state === 'stopping';
+      const lastStart = num(s.last_start);
+      return {
+        name: String(s.process),
+        kind: String(s.kind),
+        parent: String(s.parent),
+        state: String(s.state),
+        pid: num(s.pid),
+        uptime_s: running && lastStart !== null ? Math.max(0, nowS - lastStart) : null,
+        runs: Number(s.runs),
+        successes: Number(s.successes),
+        failures: Number(s.failures),
+        restarts: Number(s.restarts),
+        last_exit_code: num(s.last_exit_code),
+        last_exit_signal: str(s.last_exit_signal),
+        last_start: lastStart,
+        last_exit: num(s.last_exit),
+        next_run_at: num(s.next_run_at),
+        detail: String(s.detail),
+        last_error: lastErrors.get(String(s.process)) ?? null,
+      };
+    });
+  return { format: 'herder.status/1', generated_at: nowS, live, run, actors };
+}
+
+export interface EventRow {
+  readonly ts: number;
+  readonly process: string;
+  readonly kind: string;
+  readonly detail: string;
+}
+
+export function events(db: Db, runId: number, limit = 1000): EventRow[] {
+  return db
+    .all('SELECT ts, process, kind, detail FROM events WHERE run_id = ? ORDER BY id DESC LIMIT ?', [runId, limit])
+    .reverse()
+    .map((e) => ({ ts: Number(e.ts), process: String(e.process), kind: String(e.kind), detail: String(e.detail) }));
+}

@@ -1,0 +1,58 @@
+/** What the runtime sends the logging actor: typed records, batched. */
+export type Stream = 'stdout' | 'stderr';
+
+export interface EventRecord {
+  readonly t: 'event';
+  readonly ts: number;
+  readonly process: string;
+  readonly kind: string;
+  readonly detail: string;
+}
+
+export interface ErrorRecord {
+  readonly t: 'error';
+  readonly ts: number;
+  readonly process: string;
+  readonly errorType: string;
+  readonly message: string;
+  readonly context: string;
+}
+
+/** Lines read in one go from one stream share a timestamp. */
+export interface OutputRecord {
+  readonly t: 'output';
+  readonly ts: number;
+  readonly process: string;
+  readonly pid: number | null;
+  readonly stream: Stream;
+  readonly lines: readonly string[];
+}
+
+export interface ProcessStateRow {
+  readonly process: string;
+  readonly kind: 'process' | 'thread' | 'supervisor';
+  readonly parent: string;
+  readonly state: string;
+  readonly pid: number | null;
+  readonly pidStart: string | null;
+  readonly restarts: number;
+  readonly runs: number;
+  readonly successes: number;
+  readonly failures: number;
+  readonly lastExitCode: number | null;
+  readonly lastExitSignal: string | null;
+  readonly lastStart: number | null;
+  readonly lastExit: number | null;
+  readonly nextRunAt: number | null;
+  readonly detail: string;
+}
+
+export interface StateRecord {
+  readonly t: 'state';
+  readonly row: ProcessStateRow;
+}
+
+export type LogRecord = EventRecord | ErrorRecord | OutputRecord | StateRecord;
+
+/** Seconds since the epoch, as stored. */
+export const toTs = (wallMs: number): number => wallMs / 1000;

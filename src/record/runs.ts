@@ -1,0 +1,77 @@
+/** The runs table: opening a run, finding runs that never ended, closing one. */
+import type { Db } from './open.ts';
+
+export interface UnfinishedRun {
+  readonly id: number;
+  readonly pid: number;
+  readonly pidStart: string | null;
+  /** Process groups the run had alive when last recorded. */
+  readonly groups: readonly { process: string; pid: number; pidStart: string | null }[];
+}
+
+export function startRun(
+  db: Db,
+  p: { startedAt: number; configPath: string; maxRuntimeS: number | null; pid: number; pidStart: string | null },
+): number {
+  const r = db.run(
+    `INSERT INTO runs(started_at, config_path, status, max_runtime_s, pid, pid_start)
+     VALUES (?, ?, 'running', ?, ?, ?)`,
+    [p.startedAt, p.configPath, p.maxRuntimeS, p.pid, p.pidStart],
+  );
+  return Number(r.lastInsertRowid);
+}
+
+export function unfinishedRuns(db: Db): UnfinishedRun[] {
+  const runs = db.all("SELECT id, pid, pid_start FROM runs WHERE status = 'running' ORDER BY id");
+  return runs.map((r) => ({
+    id: Number(r.id),
+    pid: Number(r.pid),
+    pidStart: r.pid_start === null ? null : String(r.pid_start),
+    groups: db
+      .all(
+        `SELECT process, pid, pid_start FROM process_state
+         WHERE run_id = ? AND pid IS NOT NULL AND kind = 'process'`,
+        [Number(r.id)],
+      )
+      .map((g) => ({
+        process: String(g.process),
+        pid: Number(g.pid),
+        pidStart: g.pid_start === null ? null : String(g.pid_start),
+      })),
+  }));
+}
+
+export function markCrashed(db: Db, id: number, endedAt: number, reason: string): void {
+  db.exec('BEGIN');
+  db.run(
+    `UPDATE runs SET status = 'crashed', end_reason = ?,
+       ended_at = COALESCE((SELECT MAX(ts) FROM events WHERE run_id = ?), started_at)
+     WHERE id = ?`,
+    [reason, id, id],
+  );
+  db.run(
+    `UPDATE process_state SET state = 'stopped', pid = NULL, detail = 'herder ended without a shutdown'
+     WHERE run_id = ? AND state NOT IN ('stopped', 'fatal')`,
+    [id],
+  );
+  db.run("INSERT INTO events(run_id, ts, process, kind, detail) VALUES (?, ?, '_herder', 'crashed', ?)", [
+    id,
+    endedAt,
+    reason,
+  ]);
+  db.exec('COMMIT');
+}
+
+export function finishRun(
+  db: Db,
+  id: number,
+  p: { endedAt: number; status: string; exitCode: number; reason: string },
+): void {
+  db.run('UPDATE runs SET ended_at = ?, status = ?, exit_code = ?, end_reason = ? WHERE id = ?', [
+    p.endedAt,
+    p.status,
+    p.exitCode,
+    p.reason,
+    id,
+  ]);
+}

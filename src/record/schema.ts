@@ -1,0 +1,95 @@
+/**
+ * The database layout. Timestamps are REAL unix seconds (UTC); "process" is
+ * the actor's name ("_herder" for the run itself). The version lives in
+ * PRAGMA user_version; a newer version than this file knows is refused.
+ */
+export const SCHEMA_VERSION = 1;
+
+export const DDL = `
+CREATE TABLE IF NOT EXISTS runs (
+  id            INTEGER PRIMARY KEY,
+  started_at    REAL NOT NULL,
+  ended_at      REAL,
+  config_path   TEXT NOT NULL,
+  status        TEXT NOT NULL,          -- running | completed | stopped | failed | crashed
+  max_runtime_s REAL,                   -- NULL = no limit
+  pid           INTEGER NOT NULL,       -- herder's own pid
+  pid_start     TEXT,                   -- its start time (kernel clock ticks), to tell pid reuse apart
+  exit_code     INTEGER,
+  end_reason    TEXT
+);
+CREATE TABLE IF NOT EXISTS events (
+  id      INTEGER PRIMARY KEY,
+  run_id  INTEGER NOT NULL,
+  ts      REAL NOT NULL,
+  process TEXT NOT NULL,
+  kind    TEXT NOT NULL,
+  detail  TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS events_run_ts ON events(run_id, ts);
+CREATE INDEX IF NOT EXISTS events_process ON events(process, run_id, ts);
+CREATE TABLE IF NOT EXISTS process_errors (
+  id         INTEGER PRIMARY KEY,
+  run_id     INTEGER NOT NULL,
+  ts         REAL NOT NULL,
+  process    TEXT NOT NULL,
+  error_type TEXT NOT NULL,
+  message    TEXT NOT NULL DEFAULT '',
+  context    TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS errors_run_ts ON process_errors(run_id, ts);
+CREATE INDEX IF NOT EXISTS errors_process ON process_errors(process, run_id, ts);
+CREATE TABLE IF NOT EXISTS resource_usage (
+  id          INTEGER PRIMARY KEY,
+  run_id      INTEGER NOT NULL,
+  ts          REAL NOT NULL,
+  process     TEXT NOT NULL,
+  pid         INTEGER,
+  cpu_percent REAL,
+  rss_mb      REAL,
+  num_threads INTEGER,
+  num_fds     INTEGER,
+  health      REAL
+);
+CREATE INDEX IF NOT EXISTS usage_process ON resource_usage(process, run_id, ts);
+CREATE TABLE IF NOT EXISTS process_output (
+  id      INTEGER PRIMARY KEY,
+  run_id  INTEGER NOT NULL,
+  ts      REAL NOT NULL,
+  process TEXT NOT NULL,
+  pid     INTEGER,
+  stream  TEXT NOT NULL,               -- stdout | stderr
+  line    TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS output_process ON process_output(process, id);
+CREATE INDEX IF NOT EXISTS output_run ON process_output(run_id, id);
+CREATE TABLE IF NOT EXISTS process_state (
+  run_id         INTEGER NOT NULL,
+  process        TEXT NOT NULL,
+  kind           TEXT NOT NULL,        -- process | thread | supervisor
+  parent         TEXT NOT NULL,        -- the supervising supervisor's name
+  state          TEXT NOT NULL,        -- idle | running | stopping | restarting | loop_wait | stopped | fatal
+  pid            INTEGER,
+  pid_start      TEXT,                 -- start time of pid, for crashed-run cleanup
+  restarts       INTEGER NOT NULL DEFAULT 0,
+  runs           INTEGER NOT NULL DEFAULT 0,
+  successes      INTEGER NOT NULL DEFAULT 0,
+  failures       INTEGER NOT NULL DEFAULT 0,
+  last_exit_code INTEGER,
+  last_exit_signal TEXT,
+  last_start     REAL,
+  last_exit      REAL,
+  next_run_at    REAL,
+  detail         TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (run_id, process)
+);
+`;
+
+export const TABLES = [
+  'runs',
+  'events',
+  'process_errors',
+  'resource_usage',
+  'process_output',
+  'process_state',
+] as const;

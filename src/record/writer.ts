@@ -1,0 +1,134 @@
+/**
+ * The write side of the record, used only inside the logging actor's thread:
+ * one transaction per batch, prepared statements, and output retention pruned
+ * in small steps so that no single write stalls for long.
+ */
+import { assertNever } from '../runtime/errors.ts';
+import type { Db } from './open.ts';
+import type { LogRecord, ProcessStateRow } from './records.ts';
+
+type Stmt = ReturnType<Db['prepare']>;
+
+const PRUNE_EVERY_LINES = 20_000;
+const PRUNE_STEP_ROWS = 5_000;
+
+export class RecordWriter {
+  private readonly insEvent: Stmt;
+  private readonly insError: Stmt;
+  private readonly insOutput: Stmt;
+  private readonly upsState: Stmt;
+  private readonly sincePrune = new Map<string, number>();
+
+  constructor(
+    private readonly db: Db,
+    private readonly runId: number,
+    private readonly retentionLines: number,
+  ) {
+    this.insEvent = db.prepare('INSERT INTO events(run_id, ts, process, kind, detail) VALUES (?, ?, ?, ?, ?)');
+    this.insError = db.prepare(
+      'INSERT INTO process_errors(run_id, ts, process, error_type, message, context) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+    this.insOutput = db.prepare(
+      'INSERT INTO process_output(run_id, ts, process, pid, stream, line) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+    this.upsState =
+      db.prepare(`INSERT INTO process_state(run_id, process, kind, parent, state, pid, pid_start, restarts,
+        runs, successes, failures, last_exit_code, last_exit_signal, last_start, last_exit, next_run_at, detail)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT(run_id, process) DO UPDATE SET kind = excluded.kind, parent = excluded.parent,
+        state = excluded.state, pid = excluded.pid, pid_start = excluded.pid_start, restarts = excluded.restarts,
+        runs = excluded.runs, successes = excluded.successes, failures = excluded.failures,
+        last_exit_code = excluded.last_exit_code, last_exit_signal = excluded.last_exit_signal,
+        last_start = excluded.last_start, last_exit = excluded.last_exit, next_run_at = excluded.next_run_at,
+        detail = excluded.detail`);
+  }
+
+  /** Writes a batch in one transaction; returns the number of output lines written. */
+  write(records: readonly LogRecord[]): number {
+    let lines = 0;
+    this.db.exec('BEGIN');
+    try {
+      for (const r of records) lines += this.one(r);
+      this.db.exec('COMMIT');
+    } catch (e) {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      throw e;
+    }
+    this.pruneIfDue();
+    return lines;
+  }
+
+  private one(r: LogRecord): number {
+    switch (r.t) {
+      case 'event':
+        this.insEvent.run([this.runId, r.ts, r.process, r.kind, r.detail]);
+        return 0;
+      case 'error':
+        this.insError.run([this.runId, r.ts, r.process, r.errorType, r.message, r.context]);
+        return 0;
+      case 'output':
+        for (const line of r.lines) this.insOutput.run([this.runId, r.ts, r.process, r.pid, r.stream, line]);
+        this.sincePrune.set(r.process, (this.sincePrune.get(r.process) ?? 0) + r.lines.length);
+        return r.lines.length;
+      case 'state':
+        this.state(r.row);
+        return 0;
+      default:
+        return assertNever(r, 'record');
+    }
+  }
+
+  private state(s: ProcessStateRow): void {
+    this.upsState.run([
+      this.runId,
+      s.process,
+      s.kind,
+      s.parent,
+      s.state,
+      s.pid,
+      s.pidStart,
+      s.restarts,
+      s.runs,
+      s.successes,
+      s.failures,
+      s.lastExitCode,
+      s.lastExitSignal,
+      s.lastStart,
+      s.lastExit,
+      s.nextRunAt,
+      s.detail,
+    ]);
+  }
+
+  /**
+   * Keeps the newest `retentionLines` lines per actor (across runs). Runs for
+   * an actor once it has written enough new lines, deleting a bounded number
+   * of rows per call; repeated calls catch up with any backlog.
+   */
+  private pruneIfDue(): void {
+    for (const [process, n] of this.sincePrune) {
+      if (n < PRUNE_EVERY_LINES && n < this.retentionLines) continue;
+      this.sincePrune.set(process, 0);
+      this.pruneStep(process);
+    }
+  }
+
+  pruneStep(process: string): number {
+    const cutoff = this.db.get('SELECT id FROM process_output WHERE process = ? ORDER BY id DESC LIMIT 1 OFFSET ?', [
+      process,
+      this.retentionLines - 1,
+    ]);
+    if (cutoff === null) return 0;
+    const r = this.db.run(
+      `DELETE FROM process_output WHERE id IN (
+         SELECT id FROM process_output WHERE process = ? AND id < ? ORDER BY id LIMIT ?)`,
+      [process, Number(cutoff.id), PRUNE_STEP_ROWS],
+    );
+    if (r.changes === PRUNE_STEP_ROWS) this.sincePrune.set(process, PRUNE_EVERY_LINES); // more to do next batch
+    return r.changes;
+  }
+
+  close(): void {
+    for (const s of [this.insEvent, this.insError, this.insOutput, this.upsState]) s.finalize();
+  }
+}

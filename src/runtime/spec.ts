@@ -1,0 +1,96 @@
+/**
+ * The typed, frozen child specifications the runtime works from. The config
+ * layer (src/config) turns actors.yaml into these; nothing here knows YAML.
+ * Names follow Erlang/OTP's child specs where they exist.
+ */
+export type RestartType = 'permanent' | 'transient' | 'temporary';
+export type Strategy = 'one_for_one' | 'one_for_all' | 'rest_for_one';
+
+export interface BackoffSpec {
+  /** Delay after the first consecutive failure. */
+  readonly initialMs: number;
+  /** Cap of the doubling. */
+  readonly maxMs: number;
+  /** Fraction (0..1) by which a delay may be shortened at random. */
+  readonly jitter: number;
+}
+
+/** Fields every child of a supervisor has, whatever it runs. */
+export interface ChildCommon {
+  readonly name: string;
+  readonly priority: number;
+  readonly restart: RestartType;
+  /** Restarts in a row allowed before the child is given up; 0 = no limit. */
+  readonly maxRestarts: number;
+  readonly backoff: BackoffSpec;
+  /** A run this long counts as a success and resets the failure count. */
+  readonly resetAfterMs: number;
+  readonly shutdownGraceMs: number;
+}
+
+export interface ProcessLaunch {
+  readonly type: 'process';
+  readonly argv: readonly string[];
+  readonly cwd: string;
+  readonly env: Readonly<Record<string, string>>;
+}
+
+export interface ThreadLaunch {
+  readonly type: 'thread';
+  /** Absolute path of the module whose default export is run(ctx). */
+  readonly module: string;
+  readonly cwd: string;
+  readonly env: Readonly<Record<string, string>>;
+  /** V8 old-generation limit for the worker, from resource_limits.max_memory_mb. */
+  readonly maxHeapMb: number | null;
+}
+
+/** Settings owned by the health monitor; recorded now, enforced by it. */
+export interface HealthSettings {
+  readonly healthThreshold: number | null;
+  readonly stallTimeoutMs: number | null;
+  readonly resourceLimits: Readonly<Record<string, unknown>> | null;
+  readonly errorPatterns: readonly Readonly<Record<string, unknown>>[];
+}
+
+export interface WorkerSpec extends ChildCommon {
+  readonly kind: 'worker';
+  readonly launch: ProcessLaunch | ThreadLaunch;
+  /** Present for loop jobs: a normal exit means "done, run again later". */
+  readonly loop: { readonly intervalMs: number } | null;
+  readonly runTimeoutMs: number | null;
+  readonly health: HealthSettings;
+}
+
+export interface SupervisorSpec extends ChildCommon {
+  readonly kind: 'supervisor';
+  readonly strategy: Strategy;
+  /** Restarts allowed within periodMs before this supervisor gives up; 0 = no limit. */
+  readonly intensity: number;
+  readonly periodMs: number;
+  /** In start order (priority, then file order). */
+  readonly children: readonly ChildSpec[];
+}
+
+export type ChildSpec = WorkerSpec | SupervisorSpec;
+
+export interface RunSpec {
+  readonly configPath: string;
+  readonly dbPath: string;
+  /** null = no limit. */
+  readonly maxRuntimeMs: number | null;
+  readonly shutdownGraceMs: number;
+  /** Newest lines of output kept per actor. */
+  readonly outputRetentionLines: number;
+  readonly root: SupervisorSpec;
+}
+
+/** Every worker below a supervisor, depth first, in start order. */
+export function allWorkers(spec: SupervisorSpec): WorkerSpec[] {
+  const out: WorkerSpec[] = [];
+  for (const c of spec.children) {
+    if (c.kind === 'worker') out.push(c);
+    else out.push(...allWorkers(c));
+  }
+  return out;
+}
