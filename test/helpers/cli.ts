@@ -1,0 +1,96 @@
+/** Run herder's real CLI as a child process, as a user would. */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import sqlite from 'node-sqlite3-wasm';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const MAIN = path.join(ROOT, 'src', 'main.ts');
+export const JOB_PY = path.join(ROOT, 'test', 'fixtures', 'job.py');
+export const THREAD_JOB = path.join(ROOT, 'test', 'fixtures', 'thread-job.ts');
+/** tsx's loader by absolute URL: a test's cwd is a temp folder without node_modules. */
+export const TSX = pathToFileURL(path.join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface Started {
+  child: ChildProcess;
+  done: Promise<CliResult>;
+}
+
+/** Starts `node --import tsx src/main.ts ARGS` in `cwd` (one process: the real herder). */
+export function startCli(args: readonly string[], cwd: string, env: Record<string, string> = {}): Started {
+  const child = spawn(process.execPath, ['--import', TSX, MAIN, ...args], {
+    cwd,
+    env: { ...process.env, ...env, NODE_OPTIONS: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.setEncoding('utf8').on('data', (d: string) => {
+    stdout += d;
+  });
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => {
+    stderr += d;
+  });
+  const done = new Promise<CliResult>((resolve) => {
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+  return { child, done };
+}
+
+export function runCli(args: readonly string[], cwd: string, env: Record<string, string> = {}): Promise<CliResult> {
+  return startCli(args, cwd, env).done;
+}
+
+/** A fresh folder with an actors.yaml; returns its path. `tsx` is resolved from the repo. */
+export function project(yaml: string): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'herder-test-'));
+  writeFileSync(path.join(dir, 'actors.yaml'), yaml);
+  return dir;
+}
+
+export type Row = Record<string, string | number | bigint | Uint8Array | null>;
+
+/** Runs a query on a herder database file (read-only) and closes it. */
+export function query(dbFile: string, sql: string, params: (string | number)[] = []): Row[] {
+  const db = new sqlite.Database(dbFile, { readOnly: true, fileMustExist: true });
+  try {
+    return db.all(sql, params) as Row[];
+  } finally {
+    db.close();
+  }
+}
+
+/** Polls `check` every 50 ms until it returns a truthy value or `timeoutMs` passes. */
+export async function waitUntil<T>(check: () => T | Promise<T>, timeoutMs = 20_000, what = 'condition'): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** True when a process with this pid exists (and is not a zombie). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
