@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import sqlite from 'node-sqlite3-wasm';
+import { call, socketPathFor } from '../../src/actors/control.ts';
+import type { StatusDoc } from '../../src/record/queries.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const MAIN = path.join(ROOT, 'src', 'main.ts');
@@ -93,4 +95,42 @@ export function alive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** The live run's status document, over its control socket (null when not answering yet). */
+export async function liveStatus(dir: string, db = 'herder.db'): Promise<StatusDoc | null> {
+  try {
+    return (await call(socketPathFor(path.join(dir, db)), 'status', {}, 3000)) as StatusDoc;
+  } catch {
+    return null;
+  }
+}
+
+/** Waits until the live run shows `actor` matching `pred`. */
+export function waitForActor(
+  dir: string,
+  actor: string,
+  pred: (a: StatusDoc['actors'][number]) => boolean,
+  timeoutMs = 30_000,
+): Promise<StatusDoc['actors'][number]> {
+  return waitUntil(
+    async () => {
+      const a = (await liveStatus(dir))?.actors.find((x) => x.name === actor);
+      return a !== undefined && pred(a) ? a : null;
+    },
+    timeoutMs,
+    `actor ${actor}`,
+  );
+}
+
+/** A run with no time limit, to be driven by the test and stopped with SIGTERM. */
+export function startRun(dir: string, extra: readonly string[] = []): Started & { stop(): Promise<CliResult> } {
+  const s = startCli(['run', '--runtime', '0', '--no-echo', ...extra], dir);
+  return {
+    ...s,
+    async stop() {
+      s.child.kill('SIGTERM');
+      return s.done;
+    },
+  };
 }
