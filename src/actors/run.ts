@@ -183,8 +183,6 @@ export async function runHerder(spec: RunSpec, opts: RunOptions): Promise<RunRes
 
   if (deadline !== null) clock.clearTimeout(deadline);
   if (watchdog !== null) clock.clearTimeout(watchdog);
-  if (opts.handleSignals !== false) for (const s of signals) process.off(s, onSignal);
-
   let exitCode = 0;
   const finalExit = rootExit as Exit | null;
   if (finalExit !== null && finalExit.kind !== 'normal') {
@@ -206,5 +204,7 @@ export async function runHerder(spec: RunSpec, opts: RunOptions): Promise<RunRes
   await pools.closeAll();
   reaper.close();
   await logger.finish({ status, exitCode, reason: endReason });
+  // Handlers stay until the record is closed: a late Ctrl-C must not cut the final flush.
+  if (opts.handleSignals !== false) for (const s of signals) process.off(s, onSignal);
   return { runId, exitCode, status, reason: endReason };
 }

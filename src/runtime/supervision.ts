@@ -342,6 +342,14 @@ class Step {
       case 'shutdown':
       case 'user':
       case 'escalation': {
+        if (exit.kind === 'normal' && this.isLoop(c)) {
+          // A loop job allowed to finish its run during a shutdown did just that.
+          c.failures = 0;
+          c.successes += 1;
+          this.event(name, 'exit', `exited normally after ${formatMs(ran)} (finished its run during ${cause})`);
+          c.status = { tag: 'stopped', why: cause };
+          return;
+        }
         const code = exit.kind === 'crash' && exit.signal !== null ? ` (${exit.signal})` : '';
         this.event(name, 'exit', `stopped by herder (${cause})${code} after ${formatMs(ran)}`);
         c.status = { tag: 'stopped', why: cause };
