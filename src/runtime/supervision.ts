@@ -182,7 +182,12 @@ function failureOf(exit: Exclude<Exit, { kind: 'normal' }>, ran: number): Failur
   const after = `after ${formatMs(ran)}`;
   switch (exit.kind) {
     case 'crash': {
-      const how = exit.signal !== null ? `killed by ${exit.signal}` : `exited with code ${exit.code ?? '?'}`;
+      const how =
+        exit.signal !== null
+          ? `killed by ${exit.signal}`
+          : exit.code !== null
+            ? `exited with code ${exit.code}`
+            : `failed with ${exit.errorType}`;
       return { errorType: exit.errorType, message: exit.message, context: exit.context, summary: `${how} ${after}` };
     }
     case 'oom':

@@ -1,0 +1,96 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { alive, JOB_PY, project, query, runCli, startRun, waitForActor, waitUntil } from '../helpers/cli.ts';
+import { childrenOf, cmdline, killAll, readPids } from '../helpers/procs.ts';
+
+const threeForkers = `
+runtime: { shutdown_grace_seconds: 2 }
+actors:
+${[1, 2, 3].map((i) => `  - name: forker${i}\n    script: ${JOB_PY}\n    args: [--grandchild, gc${i}.txt, --pidfile, pid${i}.txt, --forever]\n`).join('')}`;
+
+async function startForkers(dir: string) {
+  const run = startRun(dir);
+  const pids = await waitUntil(
+    () => {
+      const all = [1, 2, 3].flatMap((i) => [
+        ...readPids(path.join(dir, `pid${i}.txt`)),
+        ...readPids(path.join(dir, `gc${i}.txt`)),
+      ]);
+      return all.length === 6 ? all : null;
+    },
+    15_000,
+    'three children and three grandchildren',
+  );
+  await waitForActor(dir, 'forker3', (a) => a.pid !== null);
+  return { run, pids };
+}
+
+describe('no orphans', () => {
+  it('kill -9 of herder leaves no child or grandchild running', async () => {
+    const dir = project(threeForkers);
+    const { run, pids } = await startForkers(dir);
+    try {
+      expect(pids.every(alive)).toBe(true);
+      run.child.kill('SIGKILL');
+      await run.done;
+      await waitUntil(() => pids.every((p) => !alive(p)), 10_000, 'every child and grandchild to be gone');
+    } finally {
+      killAll(pids);
+    }
+  });
+
+  it('the next run on the same database kills what a dead run left (checked by start time) and marks it crashed', async () => {
+    const dir = project(threeForkers);
+    const { run, pids } = await startForkers(dir);
+    const herderPid = run.child.pid ?? 0;
+    try {
+      // Freeze the reaper so that it cannot clean up, then kill herder: the leftovers stay.
+      const reaper = childrenOf(herderPid).find((p) => cmdline(p).startsWith('bash'));
+      expect(reaper).toBeDefined();
+      process.kill(reaper ?? 0, 'SIGSTOP');
+      run.child.kill('SIGKILL');
+      await run.done;
+      process.kill(reaper ?? 0, 'SIGKILL');
+      await new Promise((r) => setTimeout(r, 300));
+      expect(pids.every(alive)).toBe(true);
+
+      const next = await runCli(['--runtime', '0.01', '--no-echo'], dir);
+      expect(next.code, next.stderr).toBe(0);
+      expect(next.stderr).toContain('run 1: herder (pid');
+      expect(next.stderr).toContain('killed 3 leftover process groups; marked crashed');
+      await waitUntil(() => pids.every((p) => !alive(p)), 5_000, 'the leftovers to be killed');
+      const db = path.join(dir, 'herder.db');
+      const runs = query(db, 'SELECT id, status, end_reason FROM runs ORDER BY id');
+      expect(runs[0]).toMatchObject({ id: 1, status: 'crashed' });
+      expect(runs[1]).toMatchObject({ id: 2, status: 'completed' });
+      const crashed = query(db, "SELECT run_id, detail FROM events WHERE kind = 'crashed'");
+      expect(crashed).toHaveLength(1);
+      expect(crashed[0]?.run_id).toBe(1);
+      const stale = query(db, "SELECT state FROM process_state WHERE run_id = 1 AND state != 'stopped'");
+      expect(stale).toEqual([]);
+    } finally {
+      killAll(pids);
+    }
+  });
+
+  it('refuses to start a second run on a database that a live run is using', async () => {
+    const dir = project(`
+actors:
+  - name: sleeper
+    command: [sleep, "60"]
+`);
+    const run = startRun(dir);
+    try {
+      await waitForActor(dir, 'sleeper', (a) => a.state === 'running');
+      const second = await runCli(['--runtime', '1', '--no-echo'], dir);
+      expect(second.code).toBe(2);
+      expect(second.stderr.trim()).toMatch(
+        /herder\.db: herder run 1 \(pid \d+\) is still live on this database; stop it first \(kill -TERM \d+\) or pass --db OTHER\.db$/,
+      );
+      expect(second.stderr).not.toMatch(/\n\s+at /);
+    } finally {
+      const r = await run.stop();
+      expect(r.code).toBe(0);
+    }
+  });
+});
