@@ -87,6 +87,7 @@ export class LoggerService {
     try {
       const db = this.need();
       if (this.runId > 0) finishRun(db, this.runId, p);
+      this.writer?.pruneAll();
       this.writer?.close();
       db.close();
       this.db = null;

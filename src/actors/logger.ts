@@ -1,7 +1,7 @@
 /**
  * The logging actor as the rest of the runtime sees it: a mailbox of records
  * flushed in batches to the thread that owns the database. Output is bounded:
- * while the writer is behind by more than OUTPUT_BUFFER_BYTES, new lines are
+ * while the writer is behind by more than `bufferBytes`, new lines are
  * dropped, counted per actor, and the count recorded as an error once the
  * writer catches up. Events, errors and state are never dropped.
  */
@@ -15,7 +15,6 @@ import { type ErrorCode, HerderError } from '../runtime/errors.ts';
 import type { LoggerService, OpenParams, Result } from './logger-worker.ts';
 import { nodeEndpoint, WORKER_EXEC_ARGV } from './worker-support.ts';
 
-export const OUTPUT_BUFFER_BYTES = 128 * 1024 * 1024;
 const FLUSH_DELAY_MS = 50;
 const BATCH_RECORDS = 2_000;
 const BATCH_LINES = 20_000;
@@ -40,6 +39,7 @@ export class Logger {
   constructor(
     private readonly clock: Clock,
     private readonly warn: (line: string) => void,
+    private readonly bufferBytes: number,
   ) {
     this.worker = new Worker(new URL('./logger-entry.mjs', import.meta.url), { execArgv: WORKER_EXEC_ARGV });
     this.worker.on('error', (e) => this.warn(`herder: the logging thread failed: ${e.message}`));
@@ -70,7 +70,7 @@ export class Logger {
     if (lines.length === 0) return;
     let bytes = 0;
     for (const l of lines) bytes += l.length + 48;
-    if (this.pendingBytes + bytes > OUTPUT_BUFFER_BYTES || this.closed) {
+    if (this.pendingBytes + bytes > this.bufferBytes || this.closed) {
       this.dropped.set(process, (this.dropped.get(process) ?? 0) + lines.length);
       return;
     }
@@ -105,7 +105,7 @@ export class Logger {
   }
 
   private reportDrops(): void {
-    if (this.dropped.size === 0 || this.pendingBytes > OUTPUT_BUFFER_BYTES / 2) return;
+    if (this.dropped.size === 0 || this.pendingBytes > this.bufferBytes / 2) return;
     for (const [process, n] of this.dropped) {
       this.queue.push({
         t: 'error',
@@ -113,7 +113,7 @@ export class Logger {
         process,
         errorType: 'output_dropped',
         message: `${n} output lines dropped: the database writer fell behind`,
-        context: `buffer limit ${OUTPUT_BUFFER_BYTES / 1024 / 1024} MiB`,
+        context: `buffer limit ${(this.bufferBytes / 1024 / 1024).toFixed(1)} MiB (runtime.output_buffer_mb)`,
       });
     }
     this.dropped.clear();

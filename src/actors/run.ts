@@ -57,7 +57,7 @@ function longestStop(spec: SupervisorSpec): number {
 
 export async function runHerder(spec: RunSpec, opts: RunOptions): Promise<RunResult> {
   const clock = opts.clock ?? systemClock();
-  const logger = new Logger(clock, opts.warn);
+  const logger = new Logger(clock, opts.warn, spec.outputBufferBytes);
   const params = {
     dbPath: spec.dbPath,
     configPath: spec.configPath,

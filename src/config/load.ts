@@ -132,6 +132,7 @@ class Validator {
       maxRuntimeMs: minutes > 0 ? minutes * 60_000 : null,
       shutdownGraceMs: graceMs,
       outputRetentionLines: cfg.runtime.output_retention,
+      outputBufferBytes: Math.round(cfg.runtime.output_buffer_mb * 1024 * 1024),
       root,
     });
   }

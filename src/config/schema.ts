@@ -102,6 +102,7 @@ export const runtimeSchema = z.strictObject({
   db: z.string().min(1).default('herder.db'),
   shutdown_grace_seconds: seconds('shutdown_grace_seconds').default(30),
   output_retention: z.number().int().positive().default(1_000_000),
+  output_buffer_mb: z.number().positive().default(128),
   restart_jitter: z.number().min(0).max(1).default(0.1),
 });
 

@@ -128,6 +128,11 @@ export class RecordWriter {
     return r.changes;
   }
 
+  /** Brings every actor written to in this run within the retention limit. */
+  pruneAll(): void {
+    for (const process of this.sincePrune.keys()) while (this.pruneStep(process) > 0);
+  }
+
   close(): void {
     for (const s of [this.insEvent, this.insError, this.insOutput, this.upsState]) s.finalize();
   }

@@ -82,6 +82,8 @@ export interface RunSpec {
   readonly shutdownGraceMs: number;
   /** Newest lines of output kept per actor. */
   readonly outputRetentionLines: number;
+  /** Output held in memory while the database writer catches up; beyond it lines are dropped and counted. */
+  readonly outputBufferBytes: number;
   readonly root: SupervisorSpec;
 }
 

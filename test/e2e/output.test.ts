@@ -1,0 +1,71 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { project, query, ROOT, runCli, startRun, waitForActor } from '../helpers/cli.ts';
+
+const WRITER = path.join(ROOT, 'test', 'fixtures', 'writer.py');
+
+describe('output capture', () => {
+  it('loses no line of a child that writes 100,000 lines and exits; long lines split; bad UTF-8 replaced', async () => {
+    const dir = project(`
+actors:
+  - name: flood
+    script: ${WRITER}
+    args: ["100000"]
+    requires_loop: true
+    loop_interval: 3600
+  - name: service
+    command: [sleep, "60"]
+`);
+    const run = startRun(dir);
+    await waitForActor(dir, 'flood', (a) => a.state === 'loop_wait', 60_000);
+    const r = await run.stop();
+    expect(r.code, r.stderr).toBe(0);
+    const db = path.join(dir, 'herder.db');
+    const n = query(db, "SELECT COUNT(*) AS n FROM process_output WHERE process = 'flood'")[0]?.n;
+    // 100,000 lines + the 70 KiB line in two pieces + the bad-bytes line + the unterminated last line
+    expect(Number(n)).toBe(100_004);
+    const numbered = query(
+      db,
+      "SELECT COUNT(DISTINCT substr(line, 1, 9)) AS n FROM process_output WHERE process = 'flood' AND line LIKE '0%'",
+    )[0]?.n;
+    expect(Number(numbered)).toBe(100_000);
+    const tail = query(db, "SELECT line FROM process_output WHERE process = 'flood' ORDER BY id DESC LIMIT 4")
+      .map((x) => String(x.line))
+      .reverse();
+    expect(tail[0]?.length).toBe(64 * 1024);
+    expect(tail[1]?.length).toBe(70 * 1024 - 64 * 1024);
+    expect(tail[2]).toBe('bad \uFFFD\uFFFD bytes');
+    expect(tail[3]).toBe('no newline at the end');
+    expect(query(db, "SELECT * FROM process_errors WHERE error_type = 'output_dropped'")).toEqual([]);
+  });
+
+  it('status answers from the live run over its socket (0600), then from the file after the run', async () => {
+    const dir = project(`
+runtime: { max_runtime_minutes: 10 }
+actors:
+  - name: sleeper
+    command: [sleep, "60"]
+  - name: ticker
+    command: [sh, -c, "echo tick; exit 0"]
+    requires_loop: true
+    loop_interval: 30
+`);
+    const run = startRun(dir, ['--runtime', '10']);
+    await waitForActor(dir, 'ticker', (a) => a.state === 'loop_wait');
+    const { statSync } = await import('node:fs');
+    expect(statSync(path.join(dir, 'herder.sock')).mode & 0o777).toBe(0o600);
+    const live = await runCli(['status'], dir);
+    expect(live.code, live.stderr).toBe(0);
+    const [header, columns, ...rows] = live.stdout.trim().split('\n');
+    expect(header).toMatch(/^run 1 · running · started .* UTC · up \S+ · 9m\d\ds left · live$/);
+    expect(columns).toMatch(/^ACTOR\s+KIND\s+STATE\s+PID\s+UPTIME\s+RUNS\s+OK\s+FAILED\s+RESTARTS\s+EXIT\s+NEXT RUN/);
+    expect(rows[0]).toMatch(/^sleeper\s+process\s+running\s+\d+\s+\S+\s+1\s+0\s+0\s+0\s+-\s+-/);
+    expect(rows[1]).toMatch(/^ticker\s+process\s+loop_wait\s+-\s+-\s+1\s+1\s+0\s+0\s+0\s+in (29|30)s/);
+    const json = JSON.parse((await runCli(['status', '--json'], dir)).stdout);
+    expect(json).toMatchObject({ format: 'herder.status/1', live: true, run: { id: 1, status: 'running' } });
+    await run.stop();
+    const after = await runCli(['status'], dir);
+    expect(after.stdout.split('\n')[0]).toMatch(/^run 1 · stopped · .* · ran \S+ · SIGTERM received$/);
+    expect(after.stdout).not.toContain('live');
+  });
+});

@@ -1,0 +1,109 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import sqlite from 'node-sqlite3-wasm';
+import { describe, expect, it } from 'vitest';
+import { JOB_PY, project, query, ROOT, runCli } from '../helpers/cli.ts';
+
+const WRITER = path.join(ROOT, 'test', 'fixtures', 'writer.py');
+const simple = `
+actors:
+  - name: once
+    script: ${JOB_PY}
+    args: [--print, "3"]
+    requires_loop: true
+    loop_interval: 60
+`;
+
+describe.concurrent('the record', () => {
+  it('when the writer falls behind the output buffer, dropped lines are counted and recorded, never silent', async () => {
+    const dir = project(`
+runtime: { output_buffer_mb: 0.5 }
+actors:
+  - name: flood
+    script: ${WRITER}
+    args: ["200000"]
+    requires_loop: true
+    loop_interval: 3600
+`);
+    const r = await runCli(['--runtime', '0.05', '--no-echo'], dir);
+    expect(r.code, r.stderr).toBe(0);
+    const db = path.join(dir, 'herder.db');
+    const kept = Number(query(db, "SELECT COUNT(*) AS n FROM process_output WHERE process = 'flood'")[0]?.n);
+    const drops = query(
+      db,
+      "SELECT message FROM process_errors WHERE process = 'flood' AND error_type = 'output_dropped'",
+    );
+    const dropped = drops.reduce((n, d) => n + Number(/^(\d+) output lines dropped/.exec(String(d.message))?.[1]), 0);
+    expect(dropped).toBeGreaterThan(0);
+    expect(kept + dropped).toBe(200_004);
+  });
+
+  it('keeps the newest output_retention lines per actor', async () => {
+    const dir = project(`
+runtime: { output_retention: 1000 }
+actors:
+  - name: chatty
+    script: ${WRITER}
+    args: ["30000"]
+    requires_loop: true
+    loop_interval: 3600
+`);
+    const r = await runCli(['--runtime', '0.05', '--no-echo'], dir);
+    expect(r.code, r.stderr).toBe(0);
+    const rows = query(
+      path.join(dir, 'herder.db'),
+      "SELECT line FROM process_output WHERE process = 'chatty' ORDER BY id",
+    );
+    expect(rows).toHaveLength(1000);
+    expect(rows.at(-1)?.line).toBe('no newline at the end');
+  });
+
+  it('a corrupt database file is refused in one line and left untouched', async () => {
+    const dir = project(simple);
+    const file = path.join(dir, 'herder.db');
+    writeFileSync(file, 'this is not sqlite, but somebody’s notes\n'.repeat(200));
+    const before = readFileSync(file);
+    for (const args of [['--runtime', '1', '--no-echo'], ['status']]) {
+      const r = await runCli(args, dir);
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(
+        /herder\.db: not a herder database or damaged \(.*\); move it aside or pass --db NEW\.db/,
+      );
+    }
+    expect(readFileSync(file).equals(before)).toBe(true);
+  });
+
+  it('a database written by a newer herder is refused', async () => {
+    const dir = project(simple);
+    const file = path.join(dir, 'herder.db');
+    const db = new sqlite.Database(file);
+    db.exec('CREATE TABLE runs(id INTEGER PRIMARY KEY); PRAGMA user_version = 99;');
+    db.close();
+    const r = await runCli(['--runtime', '1', '--no-echo'], dir);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toMatch(
+      /herder\.db: written by a newer herder \(schema 99, this one knows 1\); upgrade herder or pass --db NEW\.db$/,
+    );
+  });
+
+  it('a database locked by another program is reported, not waited on forever', async () => {
+    const dir = project(simple);
+    const file = path.join(dir, 'herder.db');
+    const first = await runCli(['--runtime', '0.01', '--no-echo'], dir);
+    expect(first.code, first.stderr).toBe(0);
+    const holder = new sqlite.Database(file);
+    holder.exec('BEGIN EXCLUSIVE');
+    try {
+      const r = await runCli(['--runtime', '1', '--no-echo'], dir);
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim()).toMatch(
+        /herder\.db: the database is locked by another program \(.*\); close that program or pass --db NEW\.db$/,
+      );
+    } finally {
+      holder.exec('ROLLBACK');
+      holder.close();
+    }
+    expect(query(file, 'SELECT COUNT(*) AS n FROM runs')[0]?.n).toBe(1);
+  });
+});
