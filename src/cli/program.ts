@@ -46,13 +46,15 @@ async function run(flags: RunFlags): Promise<number> {
   return result.exitCode;
 }
 
+const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+
 function check(flags: { config: string }): number {
   const { spec, notes } = loadConfig(flags.config);
   const workers = allWorkers(spec.root);
   const loops = workers.filter((w) => w.loop !== null).length;
   const threads = workers.filter((w) => w.launch.type === 'thread').length;
   out(
-    `${displayPath(spec.configPath)}: OK: ${workers.length} actors (${loops} loop jobs, ${threads} thread actors), ` +
+    `${displayPath(spec.configPath)}: OK: ${plural(workers.length, 'actor')} (${plural(loops, 'loop job')}, ${plural(threads, 'thread actor')}), ` +
       `root ${spec.root.strategy}, ${spec.maxRuntimeMs === null ? 'no time limit' : `${spec.maxRuntimeMs / 60_000} min limit`}, ` +
       `record ${displayPath(spec.dbPath)}\n`,
   );

@@ -13,8 +13,9 @@ import { resolveLaunch } from './launch.ts';
 import {
   type ActorConfig,
   actorSchema,
-  fileSchema,
   knownKeys,
+  rootSupervisorSchema,
+  runtimeSchema,
   type SupervisorConfig,
   supervisorSchema,
 } from './schema.ts';
@@ -49,19 +50,39 @@ export function loadConfig(configPath: string, overrides: Overrides = {}): Loade
       `${shown}: no such config file (create it, or pass --config PATH)`,
     );
   }
-  const text = readFileSync(file, 'utf8');
+  if (!isFile(file)) {
+    throw new HerderError(
+      'HERDER_ERR_CONFIG_NOT_FOUND',
+      `${shown}: is not a file (pass --config with the path of a YAML file)`,
+    );
+  }
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new HerderError(
+      'HERDER_ERR_CONFIG_NOT_FOUND',
+      `${shown}: cannot be read (${(e as Error).message}); check its permissions`,
+    );
+  }
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: true });
   if (doc.errors.length > 0) {
     const lines = doc.errors.map((e) => {
       const pos = e.linePos?.[0];
       const where = pos === undefined ? '' : `:${pos.line}:${pos.col}`;
-      const first = e.message.split('\n')[0] ?? e.message;
+      const first = (e.message.split('\n')[0] ?? e.message).replace(/ at line \d+, column \d+:?$/, '');
       return `${shown}${where}: ${first} (fix the YAML syntax there)`;
     });
     throw new HerderError('HERDER_ERR_CONFIG_YAML', lines[0] ?? shown, { lines });
   }
-  const raw: unknown = doc.toJS() ?? {};
+  let raw: unknown;
+  try {
+    raw = doc.toJS() ?? {};
+  } catch (e) {
+    const msg = (e as Error).message.split('\n')[0] ?? String(e);
+    throw new HerderError('HERDER_ERR_CONFIG_YAML', `${shown}: ${msg} (fix the YAML there)`);
+  }
   const v = new Validator(shown, path.dirname(file));
   const spec = v.build(raw, file, overrides);
   if (v.problems.length > 0 || spec === null) {
@@ -87,13 +108,28 @@ class Validator {
   }
 
   private report(prefix: string, issues: readonly Issue[], keys: readonly string[], input: unknown): void {
-    for (const issue of issues) {
-      const where = [prefix, ...issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p)))]
+    const at = (segments: readonly PropertyKey[]) => {
+      const where = [prefix, ...segments.map((p) => (typeof p === 'number' ? `[${p}]` : String(p)))]
         .filter((p) => p !== '')
         .join('.')
         .replace(/\.\[/g, '[');
-      const [what, fix] = describeIssue(issue, keys, input);
-      this.problem(where === '' ? '(top level)' : where, what, fix);
+      return where === '' ? '(top level)' : where;
+    };
+    for (const issue of issues) {
+      if (issue.code === 'unrecognized_keys') {
+        const known = keysAt(issue.path, keys);
+        for (const key of issue.keys) {
+          const s = suggest(key, known);
+          this.problem(
+            at([...issue.path, key]),
+            'unknown key',
+            s !== null ? `did you mean "${s}"?` : `remove it; allowed here: ${known.join(', ')}`,
+          );
+        }
+        continue;
+      }
+      const [what, fix] = describeIssue(issue, input);
+      this.problem(at(issue.path), what, fix);
     }
   }
 
@@ -102,12 +138,34 @@ class Validator {
       this.problem('(top level)', 'the file must be a mapping', 'start with "actors:" and a list of actors');
       return null;
     }
-    const parsed = fileSchema.safeParse(raw);
-    if (!parsed.success) {
-      this.report('', parsed.error.issues, knownKeys.file, raw);
+    const rec = raw as Record<string, unknown>;
+    for (const key of Object.keys(rec).filter((k) => !knownKeys.file.includes(k))) {
+      const s = suggest(key, knownKeys.file);
+      this.problem(
+        key,
+        'unknown key',
+        s !== null ? `did you mean "${s}"?` : `remove it; allowed here: ${knownKeys.file.join(', ')}`,
+      );
+    }
+    const section = <T>(name: string, schema: z.ZodType<T>, keys: readonly string[]): T => {
+      const parsed = schema.safeParse(rec[name] ?? {});
+      if (parsed.success) return parsed.data;
+      this.report(name, parsed.error.issues, keys, rec[name]);
+      return schema.parse({});
+    };
+    const cfg = {
+      runtime: section('runtime', runtimeSchema, knownKeys.runtime),
+      supervisor: section('supervisor', rootSupervisorSchema, knownKeys.supervisor),
+      actors: rec.actors,
+    };
+    if (!Array.isArray(cfg.actors) || cfg.actors.length === 0) {
+      this.problem(
+        'actors',
+        cfg.actors === undefined ? 'is missing' : Array.isArray(cfg.actors) ? 'is empty' : 'must be a list',
+        'add an "actors:" list with at least one actor',
+      );
       return null;
     }
-    const cfg = parsed.data;
     const minutes = overrides.runtimeMinutes ?? cfg.runtime.max_runtime_minutes;
     const graceMs = cfg.runtime.shutdown_grace_seconds * 1000;
     const children = this.children(cfg.actors, '', graceMs, cfg.runtime.restart_jitter);
@@ -177,6 +235,9 @@ class Validator {
     const parsed = supervisorSchema.safeParse(rec);
     if (!parsed.success) {
       this.report(label, parsed.error.issues, knownKeys.nested, rec);
+      if (typeof rec.supervisor === 'string') this.claimName(rec.supervisor, at);
+      // Still look inside, so one mistake does not hide the others.
+      if (Array.isArray(rec.actors)) this.children(rec.actors, `${at}.`, graceMs, jitter);
       return null;
     }
     const c = parsed.data as SupervisorConfig;
@@ -219,6 +280,15 @@ class Validator {
     const parsed = actorSchema.safeParse(rec);
     if (!parsed.success) {
       this.report(label, parsed.error.issues, knownKeys.actor, rec);
+      if (typeof rec.name === 'string') this.claimName(rec.name, at);
+      // Still check what it runs, so one mistake does not hide the others.
+      const launchKeys = ['script', 'command', 'module', 'args', 'interpreter', 'cwd', 'env'];
+      if (!parsed.error.issues.some((i) => launchKeys.includes(String(i.path[0])))) {
+        const launchOnly = Object.fromEntries(Object.entries(rec).filter(([k]) => launchKeys.includes(k)));
+        resolveLaunch(launchOnly as ActorConfig, this.baseDir, (key, what, fix) =>
+          this.problem(`${label}.${key}`, what, fix),
+        );
+      }
       return null;
     }
     const a: ActorConfig = parsed.data;
@@ -236,9 +306,10 @@ class Validator {
       try {
         new RegExp(p.pattern);
       } catch (e) {
+        const why = (e as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /, '');
         this.problem(
           `${a.name}.error_patterns[${i}].pattern`,
-          `/${p.pattern}/ is not a valid regular expression: ${(e as Error).message}`,
+          `/${p.pattern}/ is not a valid regular expression: ${why}`,
           'fix the pattern (escape special characters with \\)',
         );
       }
@@ -287,27 +358,24 @@ class Validator {
   }
 }
 
-function describeIssue(issue: Issue, keys: readonly string[], input: unknown): [string, string] {
+/** The key list that applies where an issue was found (nested mappings have their own). */
+function keysAt(p: readonly PropertyKey[], fallback: readonly string[]): readonly string[] {
+  const names = p.filter((x): x is string => typeof x === 'string');
+  if (names.includes('error_patterns')) return knownKeys.error_patterns;
+  if (names.at(-1) === 'resource_limits') return knownKeys.resource_limits;
+  return fallback;
+}
+
+function describeIssue(issue: Issue, input: unknown): [string, string] {
+  const got = valueAt(input, issue.path);
   switch (issue.code) {
-    case 'unrecognized_keys': {
-      const key = issue.keys[0] ?? '?';
-      const s = suggest(key, keys);
-      return [
-        `unknown key "${key}"`,
-        s !== null ? `did you mean "${s}"?` : `remove it; allowed here: ${keys.join(', ')}`,
-      ];
-    }
     case 'invalid_type': {
-      const got = valueAt(input, issue.path);
+      if (got === undefined) return ['is required', `add it: ${article(issue.expected)}`];
       const gotText =
-        got === undefined
-          ? 'nothing'
-          : `${typeof got === 'object' ? (Array.isArray(got) ? 'a list' : 'a mapping') : JSON.stringify(got)}`;
-      if (got === undefined) return ['is required', `add it (${issue.expected})`];
+        typeof got === 'object' && got !== null ? (Array.isArray(got) ? 'a list' : 'a mapping') : JSON.stringify(got);
       return [`expected ${article(issue.expected)}, got ${gotText}`, `write ${article(issue.expected)} here`];
     }
     case 'invalid_value': {
-      const got = valueAt(input, issue.path);
       const allowed = issue.values.map(String);
       const s = typeof got === 'string' ? suggest(got, allowed) : null;
       return [
@@ -315,21 +383,20 @@ function describeIssue(issue: Issue, keys: readonly string[], input: unknown): [
         s !== null ? `did you mean "${s}"?` : `use one of ${allowed.join(', ')}`,
       ];
     }
+    case 'invalid_union':
+      return [`${JSON.stringify(got)} has the wrong type`, 'write a string, a number or true/false'];
     case 'too_small':
-      if (issue.origin === 'array') return [issue.message, 'add an entry'];
-      return [
-        `${JSON.stringify(valueAt(input, issue.path))} is too small`,
-        `use a value of at least ${String(issue.minimum)}`,
-      ];
+      if (issue.origin === 'array') {
+        return ['is empty', issue.path.at(-1) === 'actors' ? 'add at least one actor' : 'add at least one entry'];
+      }
+      if (issue.origin === 'string') return ['is empty', 'write a value or remove the key'];
+      return [`${JSON.stringify(got)} is too small`, `use a value of at least ${String(issue.minimum)}`];
     case 'too_big':
-      return [
-        `${JSON.stringify(valueAt(input, issue.path))} is too big`,
-        `use a value of at most ${String(issue.maximum)}`,
-      ];
+      return [`${JSON.stringify(got)} is too big`, `use a value of at most ${String(issue.maximum)}`];
     case 'invalid_format':
-      return [`${JSON.stringify(valueAt(input, issue.path))} ${issue.message}`, 'rename it'];
+      return [`${JSON.stringify(got)} ${issue.message}`, 'rename it'];
     default:
-      return [issue.message, 'see the README for the allowed values'];
+      return [issue.message, 'see actors.yaml in the README for the allowed values'];
   }
 }
 

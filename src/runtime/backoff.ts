@@ -14,8 +14,8 @@ export function backoffDelay(spec: BackoffSpec, failures: number, random: number
 }
 
 /**
- * Restart-intensity window as in OTP: restart times older than the period are
- * dropped; the supervisor gives up once more than `intensity` remain.
+ * Restart-intensity window as in OTP: restart times more than the period ago
+ * are dropped; the supervisor gives up once more than `intensity` remain.
  */
 export function recordRestart(
   times: readonly number[],
@@ -23,7 +23,7 @@ export function recordRestart(
   periodMs: number,
   intensity: number,
 ): { times: number[]; exceeded: boolean } {
-  const kept = times.filter((t) => now - t < periodMs);
+  const kept = times.filter((t) => now - t <= periodMs);
   kept.push(now);
   return { times: kept, exceeded: intensity > 0 && kept.length > intensity };
 }

@@ -4,7 +4,7 @@ export function formatMs(ms: number): string {
   const neg = ms < 0 ? '-' : '';
   const a = Math.abs(ms);
   if (a < 1000) return `${neg}${Math.round(a)}ms`;
-  if (a < 60_000) {
+  if (a < 59_500) {
     const s = a / 1000;
     return `${neg}${s < 10 ? s.toFixed(1).replace(/\.0$/, '') : Math.round(s)}s`;
   }

@@ -340,6 +340,7 @@ class Step {
           c.status = { tag: 'stopped', why: 'temporary: not restarted with its group' };
         } else {
           c.status = { tag: 'restarting', dueAt: g.dueAt, group: g.id };
+          c.nextRunWall = this.ctx.wall + Math.max(0, g.dueAt - this.ctx.now);
         }
         if (g !== undefined) this.tryGroup(g);
         return;
@@ -412,6 +413,7 @@ class Step {
     const name = c.spec.name;
     this.event(name, 'exit', f.summary);
     this.fx.push({ type: 'error', process: name, errorType: f.errorType, message: f.message, context: f.context });
+    c.quickExits = 0; // the hint is for clean exits in a row
     if (!this.isLoop(c) && ran >= c.spec.resetAfterMs) c.failures = 0;
     c.failures += 1;
     c.failuresTotal += 1;
@@ -424,6 +426,15 @@ class Step {
       return;
     }
     if (!this.giveUpIfExhausted(c, `last failure: ${f.errorType}: ${f.message}`)) this.scheduleRestart(c);
+  }
+
+  /** A run_timeout stop overtaken by a group restart still counts as the failure it was. */
+  private countTimeout(c: ChildState): void {
+    const limit = c.spec.kind === 'worker' ? (c.spec.runTimeoutMs ?? 0) : 0;
+    const message = `run took longer than run_timeout (${formatMs(limit)})`;
+    this.fx.push({ type: 'error', process: c.spec.name, errorType: 'timeout', message, context: '' });
+    c.failures += 1;
+    c.failuresTotal += 1;
   }
 
   private giveUpIfExhausted(c: ChildState, why: string): boolean {
@@ -454,7 +465,8 @@ class Step {
   }
 
   private scheduleRestart(c: ChildState): void {
-    const delay = backoffDelay(c.spec.backoff, c.failures, this.ctx.random);
+    // At least the first delay, even after a success reset the count (a long run that exited 0).
+    const delay = backoffDelay(c.spec.backoff, Math.max(1, c.failures), this.ctx.random);
     const id = this.s.nextGroupId++;
     let members = this.strategyMembers(c);
     let dueAt = this.ctx.now + delay;
@@ -468,6 +480,8 @@ class Step {
     members.sort((a, b) => order.indexOf(a) - order.indexOf(b));
 
     const kept: string[] = [];
+    const toStop: ChildState[] = [];
+    const nextWall = this.ctx.wall + (dueAt - this.ctx.now);
     for (const name of members) {
       const m = this.child(name);
       if (m === undefined) continue;
@@ -477,24 +491,33 @@ class Step {
       }
       switch (m.status.tag) {
         case 'running':
-          this.event(name, 'stop', `restarting with ${c.spec.name} (${this.s.spec.strategy})`);
-          this.requestStop(m, 'sibling', 'terminate');
-          kept.push(name);
+          toStop.push(m);
+          // A temporary child is stopped with its group but, as in OTP, never restarted.
+          if (m.spec.restart !== 'temporary') kept.push(name);
           break;
         case 'stopping':
+          if (m.status.cause === 'timeout') this.countTimeout(m);
           if (m.status.cause !== 'user') {
             m.status = { ...m.status, cause: 'sibling' };
-            kept.push(name);
+            if (m.spec.restart !== 'temporary') kept.push(name);
           }
           break;
         case 'loop_wait':
           this.fx.push({ type: 'cancel_timer', key: timerKeys.loop(name) });
-          m.status = { tag: 'restarting', dueAt, group: id };
+          if (m.spec.restart === 'temporary') {
+            m.status = { tag: 'stopped', why: 'temporary: not restarted with its group' };
+            m.nextRunWall = null;
+          } else {
+            m.status = { tag: 'restarting', dueAt, group: id };
+            m.nextRunWall = nextWall;
+            kept.push(name);
+          }
           this.touch(m);
-          kept.push(name);
           break;
         case 'restarting':
           m.status = { tag: 'restarting', dueAt, group: id };
+          m.nextRunWall = nextWall;
+          this.touch(m);
           kept.push(name);
           break;
         case 'idle':
@@ -505,8 +528,13 @@ class Step {
           assertNever(m.status, 'child status');
       }
     }
+    // Stop in reverse start order, as OTP does.
+    for (const m of toStop.reverse()) {
+      this.event(m.spec.name, 'stop', `restarting with ${c.spec.name} (${this.s.spec.strategy})`);
+      this.requestStop(m, 'sibling', 'terminate');
+    }
     c.status = { tag: 'restarting', dueAt, group: id };
-    c.nextRunWall = this.ctx.wall + (dueAt - this.ctx.now);
+    c.nextRunWall = nextWall;
     const group: RestartGroup = { id, members: kept, dueAt, fired: false };
     this.s.groups.push(group);
     const others = kept.filter((n) => n !== c.spec.name);

@@ -50,8 +50,8 @@ describe.concurrent('supervision strategies', () => {
     const db = path.join(dir, 'herder.db');
     const stops = query(db, "SELECT process, detail FROM events WHERE kind = 'stop' ORDER BY id");
     expect(stops.map((e) => [e.process, e.detail])).toEqual([
-      ['first', 'restarting with middle (one_for_all)'],
       ['last', 'restarting with middle (one_for_all)'],
+      ['first', 'restarting with middle (one_for_all)'],
     ]);
     // The sibling stops were not failures.
     expect(query(db, "SELECT process FROM process_errors WHERE process != 'middle'")).toEqual([]);

@@ -1,0 +1,180 @@
+/**
+ * A tiny driver for the pure supervision logic: it feeds messages through
+ * `transition` with a ManualClock-driven now/wall, carries out set_timer and
+ * cancel_timer against that clock (a fired timer comes back as a `timer`
+ * message, as in src/actors/supervisor.ts), and records every effect. No
+ * processes and no real time: scenarios read as "start, crash, advance".
+ */
+import { ManualClock, type TimerHandle } from '../../src/runtime/clock.ts';
+import type { SupervisorSpec } from '../../src/runtime/spec.ts';
+import {
+  type ChildState,
+  type Effect,
+  type EventKind,
+  type Exit,
+  initialState,
+  type StopMode,
+  type SupervisorMsg,
+  type SupervisorState,
+  transition,
+} from '../../src/runtime/supervision.ts';
+
+export const exits = {
+  normal: (): Exit => ({ kind: 'normal' }),
+  crash: (errorType = 'RuntimeError', code: number | null = 1): Exit => ({
+    kind: 'crash',
+    code,
+    signal: null,
+    errorType,
+    message: `${errorType}: boom`,
+    context: 'Traceback (most recent call last): ...',
+  }),
+  killed: (signal = 'SIGTERM'): Exit => ({
+    kind: 'crash',
+    code: null,
+    signal,
+    errorType: 'signal',
+    message: `killed by ${signal}`,
+    context: '',
+  }),
+  oom: (): Exit => ({ kind: 'oom', message: 'heap limit reached', context: '' }),
+  startFailed: (errorType = 'spawn_error'): Exit => ({ kind: 'start_failed', errorType, message: 'ENOENT' }),
+  escalation: (): Exit => ({
+    kind: 'crash',
+    code: null,
+    signal: null,
+    errorType: 'escalation',
+    message: 'supervisor nested gave up',
+    context: '',
+  }),
+};
+
+export class Sim {
+  readonly clock = new ManualClock();
+  state: SupervisorState;
+  /** Every effect so far, in order. */
+  readonly log: Effect[] = [];
+  /** Fed to the context of every step; 0 = no jitter. */
+  random = 0;
+  private readonly timers = new Map<string, TimerHandle>();
+
+  constructor(spec: SupervisorSpec) {
+    this.state = initialState(spec);
+  }
+
+  get now(): number {
+    return this.clock.now();
+  }
+
+  send(msg: SupervisorMsg): Effect[] {
+    const [next, fx] = transition(this.state, msg, {
+      now: this.clock.now(),
+      wall: this.clock.wall(),
+      random: this.random,
+    });
+    this.state = next;
+    this.log.push(...fx);
+    for (const e of fx) this.execute(e);
+    return fx;
+  }
+
+  start(): Effect[] {
+    return this.send({ type: 'start' });
+  }
+
+  started(child: string, pid: number | null = 4242): Effect[] {
+    return this.send({ type: 'started', child, pid });
+  }
+
+  exit(child: string, exit: Exit = exits.normal()): Effect[] {
+    return this.send({ type: 'exited', child, exit });
+  }
+
+  shutdown(mode: StopMode = 'terminate', reason = 'SIGINT'): Effect[] {
+    return this.send({ type: 'shutdown', mode, reason });
+  }
+
+  /** Moves the clock on, firing due timers; returns the effects of those timers. */
+  advance(ms: number): Effect[] {
+    const from = this.log.length;
+    this.clock.advance(ms);
+    return this.log.slice(from);
+  }
+
+  /** Lets `child` run for `ms`, then reports `exit`; returns everything that happened. */
+  runThenExit(child: string, ms: number, exit: Exit = exits.normal()): Effect[] {
+    const from = this.log.length;
+    this.advance(ms);
+    this.exit(child, exit);
+    return this.log.slice(from);
+  }
+
+  child(name: string): ChildState {
+    const c = this.state.children.find((x) => x.spec.name === name);
+    if (c === undefined) throw new Error(`no child ${name}`);
+    return c;
+  }
+
+  status(name: string): string {
+    return this.child(name).status.tag;
+  }
+
+  pendingTimers(): string[] {
+    return [...this.timers.keys()].sort();
+  }
+
+  private execute(e: Effect): void {
+    if (e.type === 'set_timer') {
+      const old = this.timers.get(e.key);
+      if (old !== undefined) this.clock.clearTimeout(old);
+      const handle = this.clock.setTimeout(() => {
+        this.timers.delete(e.key);
+        this.send({ type: 'timer', key: e.key });
+      }, e.ms);
+      this.timers.set(e.key, handle);
+    } else if (e.type === 'cancel_timer') {
+      const t = this.timers.get(e.key);
+      if (t !== undefined) this.clock.clearTimeout(t);
+      this.timers.delete(e.key);
+    }
+  }
+}
+
+// ---- reading effects ---------------------------------------------------------
+
+export function starts(fx: readonly Effect[]): string[] {
+  return fx.flatMap((e) => (e.type === 'start' ? [e.child] : []));
+}
+
+export function stops(fx: readonly Effect[]): string[] {
+  return fx.flatMap((e) => (e.type === 'stop' ? [`${e.child}:${e.mode}`] : []));
+}
+
+export function events(fx: readonly Effect[], kind: EventKind): { process: string; detail: string }[] {
+  return fx.flatMap((e) => (e.type === 'event' && e.kind === kind ? [{ process: e.process, detail: e.detail }] : []));
+}
+
+export function errors(fx: readonly Effect[]): { process: string; errorType: string }[] {
+  return fx.flatMap((e) => (e.type === 'error' ? [{ process: e.process, errorType: e.errorType }] : []));
+}
+
+export function timersSet(fx: readonly Effect[]): string[] {
+  return fx.flatMap((e) => (e.type === 'set_timer' ? [`${e.key}=${e.ms}`] : []));
+}
+
+export function timersCancelled(fx: readonly Effect[]): string[] {
+  return fx.flatMap((e) => (e.type === 'cancel_timer' ? [e.key] : []));
+}
+
+/** Delays of the restarts scheduled in `fx` (the ms of every group timer). */
+export function restartDelays(fx: readonly Effect[]): number[] {
+  return fx.flatMap((e) => (e.type === 'set_timer' && e.key.startsWith('group:') ? [e.ms] : []));
+}
+
+export function outcome(fx: readonly Effect[]): string | null {
+  for (const e of fx) {
+    if (e.type === 'done') return e.outcome;
+    if (e.type === 'escalate') return 'escalate';
+  }
+  return null;
+}

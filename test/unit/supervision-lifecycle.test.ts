@@ -1,0 +1,226 @@
+/**
+ * Start, loop jobs, shutdown and finishing: the parts of a supervisor's life
+ * that involve no failure.
+ */
+import { describe, expect, it } from 'vitest';
+import { timerKeys } from '../../src/runtime/supervision.ts';
+import { events, exits, outcome, Sim, starts, stops, timersCancelled, timersSet } from './sim.ts';
+import { loopJob, supervisor, worker } from './spec-factory.ts';
+
+describe('start', () => {
+  it('starts every child once, in spec (priority) order', () => {
+    const sim = new Sim(supervisor('root', [worker('ingest'), loopJob('snapshot', 60_000), worker('publish')]));
+    const fx = sim.start();
+    expect(starts(fx)).toEqual(['ingest', 'snapshot', 'publish']);
+    expect(sim.state.phase).toBe('running');
+    for (const name of ['ingest', 'snapshot', 'publish']) {
+      expect(sim.child(name)).toMatchObject({ status: { tag: 'running', since: 0 }, runs: 1, restarts: 0 });
+    }
+  });
+
+  it('arms a run_timeout timer for workers that have one', () => {
+    const sim = new Sim(supervisor('root', [loopJob('snapshot', 60_000, { runTimeoutMs: 30_000 }), worker('feed')]));
+    expect(timersSet(sim.start())).toEqual([`${timerKeys.timeout('snapshot')}=30000`]);
+  });
+
+  it('ignores a second start message', () => {
+    const sim = new Sim(supervisor('root', [worker('feed')]));
+    sim.start();
+    expect(sim.start()).toEqual([]);
+  });
+
+  it('reports the pid of a started child in a start event', () => {
+    const sim = new Sim(supervisor('root', [loopJob('snapshot', 60_000)]));
+    sim.start();
+    expect(events(sim.started('snapshot', 311), 'start')).toEqual([
+      { process: 'snapshot', detail: 'started, pid 311 (run 1)' },
+    ]);
+  });
+});
+
+describe('loop jobs', () => {
+  it('waits intervalMs after a normal exit, then runs again without counting a restart', () => {
+    const sim = new Sim(supervisor('root', [loopJob('snapshot', 30_000)]));
+    sim.start();
+    const fx = sim.runThenExit('snapshot', 2_000);
+    expect(timersSet(fx)).toEqual(['loop:snapshot=30000']);
+    expect(events(fx, 'loop_wait')).toHaveLength(1);
+    expect(events(fx, 'restart')).toEqual([]);
+    expect(sim.child('snapshot')).toMatchObject({
+      status: { tag: 'loop_wait', dueAt: 32_000 },
+      successes: 1,
+      failures: 0,
+      nextRunWall: sim.clock.wall() + 30_000,
+    });
+
+    expect(starts(sim.advance(29_999))).toEqual([]);
+    expect(starts(sim.advance(1))).toEqual(['snapshot']);
+    expect(sim.child('snapshot')).toMatchObject({ status: { tag: 'running' }, runs: 2, restarts: 0 });
+    expect(sim.state.restartTimes).toEqual([]);
+  });
+
+  it('resets the failure count on a successful run', () => {
+    const sim = new Sim(supervisor('root', [loopJob('snapshot', 30_000)]));
+    sim.start();
+    sim.runThenExit('snapshot', 100, exits.crash());
+    sim.advance(1_000);
+    sim.runThenExit('snapshot', 100, exits.crash());
+    expect(sim.child('snapshot').failures).toBe(2);
+    sim.advance(2_000);
+    sim.runThenExit('snapshot', 100);
+    expect(sim.child('snapshot')).toMatchObject({ failures: 0, successes: 1, failuresTotal: 2 });
+  });
+});
+
+describe('stops requested by herder are not failures', () => {
+  const cases = [
+    { how: 'exit 0', exit: exits.normal() },
+    { how: 'SIGTERM', exit: exits.killed('SIGTERM') },
+    { how: 'SIGKILL', exit: exits.killed('SIGKILL') },
+    { how: 'a crash', exit: exits.crash('KeyboardInterrupt') },
+    { how: 'out of memory', exit: exits.oom() },
+  ];
+
+  it.each(cases)('shutdown, then the child ends by $how', ({ exit }) => {
+    const sim = new Sim(supervisor('root', [worker('feed'), loopJob('snapshot', 60_000)]));
+    sim.start();
+    sim.shutdown('terminate');
+    const fx = [...sim.exit('feed', exit), ...sim.exit('snapshot', exit)];
+    expect(fx.filter((e) => e.type === 'error')).toEqual([]);
+    expect(sim.child('feed')).toMatchObject({ failures: 0, failuresTotal: 0, status: { tag: 'stopped' } });
+    expect(sim.child('snapshot')).toMatchObject({ failures: 0, failuresTotal: 0, status: { tag: 'stopped' } });
+    expect(outcome(fx)).toBe('stopped');
+  });
+
+  it.each(cases)('stopped for a sibling restart, then the child ends by $how', ({ exit }) => {
+    const sim = new Sim(supervisor('root', [worker('feed'), worker('parser')], { strategy: 'one_for_all' }));
+    sim.start();
+    sim.exit('feed', exits.crash());
+    const fx = sim.exit('parser', exit);
+    expect(fx.filter((e) => e.type === 'error')).toEqual([]);
+    expect(sim.child('parser')).toMatchObject({ failures: 0, failuresTotal: 0, status: { tag: 'restarting' } });
+  });
+
+  it('names the signal in the exit event', () => {
+    const sim = new Sim(supervisor('root', [worker('feed')]));
+    sim.start();
+    sim.shutdown();
+    const fx = sim.runThenExit('feed', 1_500, exits.killed('SIGTERM'));
+    expect(events(fx, 'exit')).toEqual([
+      { process: 'feed', detail: 'stopped by herder (shutdown) (SIGTERM) after 1.5s' },
+    ]);
+  });
+});
+
+describe('shutdown', () => {
+  it('finish: loop jobs finish their run, continuous actors and the rest are terminated in reverse order', () => {
+    const sim = new Sim(
+      supervisor('root', [
+        loopJob('snapshot', 60_000, { runTimeoutMs: 120_000 }),
+        worker('feed'),
+        supervisor('inner', [worker('w')]),
+      ]),
+    );
+    sim.start();
+    const fx = sim.shutdown('finish', 'max_runtime reached');
+    expect(stops(fx)).toEqual(['inner:finish', 'feed:terminate', 'snapshot:finish']);
+    expect(timersCancelled(fx)).toEqual(['timeout:snapshot']);
+    expect(events(fx, 'shutdown')).toEqual([{ process: 'root', detail: 'max_runtime reached' }]);
+    expect(sim.state.phase).toBe('stopping');
+    expect(outcome(fx)).toBeNull();
+  });
+
+  it('terminate: every running child is terminated', () => {
+    const sim = new Sim(supervisor('root', [loopJob('snapshot', 60_000), worker('feed')]));
+    sim.start();
+    expect(stops(sim.shutdown('terminate'))).toEqual(['feed:terminate', 'snapshot:terminate']);
+  });
+
+  it('cancels pending loop and restart timers and is done once the running children exit', () => {
+    const sim = new Sim(supervisor('root', [loopJob('snapshot', 60_000), worker('feed'), worker('parser')]));
+    sim.start();
+    sim.runThenExit('snapshot', 1_000);
+    sim.exit('feed', exits.crash());
+    expect(sim.pendingTimers()).toEqual(['group:1', 'loop:snapshot']);
+
+    const fx = sim.shutdown('finish');
+    expect(timersCancelled(fx).sort()).toEqual(['group:1', 'loop:snapshot']);
+    expect(sim.pendingTimers()).toEqual([]);
+    expect(stops(fx)).toEqual(['parser:terminate']);
+    expect(sim.status('snapshot')).toBe('stopped');
+    expect(sim.status('feed')).toBe('stopped');
+
+    expect(starts(sim.advance(120_000))).toEqual([]);
+    const end = sim.exit('parser');
+    expect(end.filter((e) => e.type === 'done')).toEqual([{ type: 'done', outcome: 'stopped' }]);
+    expect(sim.state.phase).toBe('done');
+  });
+
+  it('finish: a loop job that completes its run during the shutdown counts it as a success', () => {
+    const sim = new Sim(supervisor('root', [loopJob('snapshot', 60_000)]));
+    sim.start();
+    sim.runThenExit('snapshot', 100, exits.crash());
+    sim.advance(1_000);
+    sim.shutdown('finish');
+    const fx = sim.runThenExit('snapshot', 4_000);
+    expect(events(fx, 'exit')).toEqual([
+      { process: 'snapshot', detail: 'exited normally after 4s (finished its run during shutdown)' },
+    ]);
+    expect(sim.child('snapshot')).toMatchObject({ successes: 1, failures: 0, status: { tag: 'stopped' } });
+    expect(outcome(fx)).toBe('stopped');
+  });
+
+  it('is done at once when nothing runs', () => {
+    const sim = new Sim(supervisor('root', [loopJob('snapshot', 60_000)]));
+    sim.start();
+    sim.runThenExit('snapshot', 1_000);
+    expect(outcome(sim.shutdown('finish'))).toBe('stopped');
+  });
+
+  it('before start: done immediately, nothing is started', () => {
+    const sim = new Sim(supervisor('root', [worker('feed')]));
+    expect(sim.shutdown('finish')).toEqual([{ type: 'done', outcome: 'stopped' }]);
+    expect(sim.start()).toEqual([]);
+  });
+
+  it('a second shutdown changes nothing', () => {
+    const sim = new Sim(supervisor('root', [worker('feed')]));
+    sim.start();
+    sim.shutdown('finish');
+    expect(sim.shutdown('terminate')).toEqual([]);
+  });
+});
+
+describe('finishing', () => {
+  it('is finished when every child is stopped or given up while running', () => {
+    const sim = new Sim(
+      supervisor('root', [
+        worker('once', { restart: 'transient' }),
+        worker('scratch', { restart: 'temporary' }),
+        worker('flaky', { maxRestarts: 1 }),
+      ]),
+    );
+    sim.start();
+    expect(outcome(sim.exit('once'))).toBeNull();
+    expect(outcome(sim.exit('scratch', exits.crash()))).toBeNull();
+    sim.exit('flaky', exits.crash());
+    sim.advance(1_000);
+    const fx = sim.exit('flaky', exits.crash());
+    expect(sim.status('flaky')).toBe('fatal');
+    expect(events(fx, 'finished')).toEqual([{ process: 'root', detail: 'no child is left to run' }]);
+    expect(fx.at(-1)).toEqual({ type: 'done', outcome: 'finished' });
+    expect(sim.state.phase).toBe('done');
+  });
+
+  it('a supervisor without children finishes as soon as it starts', () => {
+    expect(outcome(new Sim(supervisor('root', [])).start())).toBe('finished');
+  });
+
+  it('ignores exits of children that are not running (stale reports)', () => {
+    const sim = new Sim(supervisor('root', [loopJob('snapshot', 60_000), worker('feed')]));
+    sim.start();
+    sim.exit('snapshot');
+    expect(sim.exit('snapshot', exits.crash())).toEqual([]);
+    expect(sim.exit('nobody', exits.crash())).toEqual([]);
+  });
+});

@@ -1,0 +1,218 @@
+/**
+ * Random supervisors fed random exits, timer ticks and shutdowns: whatever
+ * happens, the decisions stay consistent with what a host can carry out.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { ChildSpec, SupervisorSpec } from '../../src/runtime/spec.ts';
+import type { Effect, Exit } from '../../src/runtime/supervision.ts';
+import { exits, Sim } from './sim.ts';
+import { supervisor, worker } from './spec-factory.ts';
+
+const childOptions = fc.record({
+  restart: fc.constantFrom('permanent', 'transient', 'temporary'),
+  maxRestarts: fc.integer({ min: 0, max: 3 }),
+  resetAfterMs: fc.constantFrom(1_000, 60_000),
+  backoff: fc.record({
+    initialMs: fc.constantFrom(0, 100, 1_000),
+    maxMs: fc.constantFrom(1_000, 8_000),
+    jitter: fc.constantFrom(0, 0.5),
+  }),
+});
+
+const childSpec = (name: string): fc.Arbitrary<ChildSpec> =>
+  fc.oneof(
+    {
+      weight: 4,
+      arbitrary: fc
+        .record({
+          common: childOptions,
+          loop: fc.constantFrom(null, { intervalMs: 1_000 }, { intervalMs: 30_000 }),
+          runTimeoutMs: fc.constantFrom(null, null, null, 2_000, 10_000),
+        })
+        .map(({ common, loop, runTimeoutMs }) => worker(name, { ...common, loop, runTimeoutMs })),
+    },
+    { weight: 1, arbitrary: childOptions.map((common) => supervisor(name, [worker(`${name}.w`)], common)) },
+  );
+
+const supervisorSpec: fc.Arbitrary<SupervisorSpec> = fc
+  .integer({ min: 1, max: 4 })
+  .chain((n) =>
+    fc.record({
+      children: fc.tuple(...Array.from({ length: n }, (_, i) => childSpec(`c${i}`))),
+      strategy: fc.constantFrom('one_for_one', 'one_for_all', 'rest_for_one'),
+      intensity: fc.constantFrom(0, 1, 1, 2, 3),
+      periodMs: fc.constantFrom(5_000, 60_000),
+    }),
+  )
+  .map(({ children, ...flags }) => supervisor('root', children, flags));
+
+const exitArb: fc.Arbitrary<Exit> = fc.constantFrom(
+  exits.normal(),
+  exits.normal(),
+  exits.normal(),
+  exits.crash(),
+  exits.crash(),
+  exits.killed('SIGKILL'),
+  exits.oom(),
+  exits.startFailed(),
+  exits.escalation(),
+);
+
+type Action =
+  | { readonly type: 'exit'; readonly pick: number; readonly exit: Exit; readonly after: number }
+  | { readonly type: 'stale'; readonly pick: number; readonly exit: Exit }
+  | { readonly type: 'started'; readonly pick: number }
+  | { readonly type: 'advance'; readonly ms: number }
+  | { readonly type: 'shutdown'; readonly mode: 'finish' | 'terminate' };
+
+const action: fc.Arbitrary<Action> = fc.oneof(
+  {
+    weight: 16,
+    arbitrary: fc.record({
+      type: fc.constant('exit' as const),
+      pick: fc.nat(),
+      exit: exitArb,
+      after: fc.constantFrom(0, 50, 900, 1_500, 70_000),
+    }),
+  },
+  {
+    weight: 12,
+    arbitrary: fc.record({ type: fc.constant('advance' as const), ms: fc.integer({ min: 0, max: 10_000 }) }),
+  },
+  { weight: 2, arbitrary: fc.record({ type: fc.constant('stale' as const), pick: fc.nat(), exit: exitArb }) },
+  { weight: 2, arbitrary: fc.record({ type: fc.constant('started' as const), pick: fc.nat() }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ type: fc.constant('shutdown' as const), mode: fc.constantFrom('finish', 'terminate') }),
+  },
+);
+
+function ensure(ok: boolean, what: () => string): void {
+  if (!ok) throw new Error(what());
+}
+
+/** Plays the host: knows which children it has running, checks every effect against that. */
+class Host {
+  readonly live = new Set<string>();
+  private ends = 0;
+
+  constructor(readonly sim: Sim) {}
+
+  check(fx: readonly Effect[]): void {
+    for (const e of fx) {
+      if (e.type === 'start') {
+        ensure(!this.live.has(e.child), () => `start of ${e.child}, which is still running`);
+        ensure(this.ends === 0, () => `start of ${e.child} after the supervisor ended`);
+        this.live.add(e.child);
+      } else if (e.type === 'stop') {
+        ensure(this.live.has(e.child), () => `stop of ${e.child}, which is not running`);
+      } else if (e.type === 'done' || e.type === 'escalate') {
+        this.ends += 1;
+        ensure(this.ends === 1, () => 'ended twice');
+      }
+    }
+    const { phase, groups } = this.sim.state;
+    for (const c of this.sim.state.children) {
+      const name = c.spec.name;
+      ensure(c.failures >= 0 && c.failuresTotal >= 0, () => `${name} has negative failures`);
+      const running = c.status.tag === 'running' || c.status.tag === 'stopping';
+      ensure(
+        running === this.live.has(name),
+        () => `${name} is ${c.status.tag}, host says live=${this.live.has(name)}`,
+      );
+      if (phase !== 'running') continue;
+      if (c.spec.kind === 'worker' && c.spec.restart === 'permanent') {
+        ensure(
+          c.status.tag !== 'stopped',
+          () => `permanent ${name} stopped while running: ${JSON.stringify(c.status)}`,
+        );
+      }
+      if (c.status.tag === 'restarting') {
+        const id = c.status.group;
+        ensure(
+          groups.some((g) => g.id === id && g.members.includes(name)),
+          () => `${name} waits for group ${id}, which is not pending`,
+        );
+      }
+      if (c.status.tag === 'loop_wait') {
+        ensure(
+          this.sim.pendingTimers().includes(`loop:${name}`),
+          () => `${name} waits for a loop timer that is not set`,
+        );
+      }
+    }
+  }
+
+  get ended(): boolean {
+    return this.ends > 0;
+  }
+
+  nth(pick: number): string | undefined {
+    const names = [...this.live].sort();
+    return names[pick % Math.max(1, names.length)];
+  }
+
+  exit(name: string, exit: Exit): void {
+    this.live.delete(name);
+    this.check(this.sim.exit(name, exit));
+  }
+}
+
+function play(spec: SupervisorSpec, actions: readonly Action[], random: number): void {
+  const sim = new Sim(spec);
+  sim.random = random;
+  const host = new Host(sim);
+  const step = (fx: Effect[]) => host.check(fx);
+  step(sim.start());
+  for (const a of actions) {
+    switch (a.type) {
+      case 'exit': {
+        step(sim.advance(a.after));
+        const name = host.nth(a.pick);
+        if (name !== undefined) host.exit(name, a.exit);
+        break;
+      }
+      case 'stale': {
+        const idle = spec.children.map((c) => c.name).filter((n) => !host.live.has(n));
+        const name = idle[a.pick % Math.max(1, idle.length)];
+        if (name !== undefined) expect(sim.exit(name, a.exit)).toEqual([]);
+        break;
+      }
+      case 'started': {
+        const name = host.nth(a.pick);
+        if (name !== undefined) step(sim.started(name, 1_000 + a.pick));
+        break;
+      }
+      case 'advance':
+        step(sim.advance(a.ms));
+        break;
+      case 'shutdown':
+        step(sim.shutdown(a.mode));
+        break;
+    }
+  }
+  // Whatever state it is in, a shutdown followed by every running child
+  // exiting ends the supervisor exactly once, with no timer left behind.
+  step(sim.shutdown('terminate'));
+  for (const name of [...host.live]) host.exit(name, exits.killed('SIGTERM'));
+  step(sim.advance(1_000_000));
+  expect(host.ended).toBe(true);
+  expect(sim.state.phase).toBe('done');
+  expect(host.live.size).toBe(0);
+  expect(sim.pendingTimers()).toEqual([]);
+}
+
+describe('supervision state machine (random scenarios)', () => {
+  it('never starts a running child, never stops an idle one, ends exactly once', () => {
+    fc.assert(
+      fc.property(
+        supervisorSpec,
+        fc.array(action, { maxLength: 60, size: 'max' }),
+        fc.constantFrom(0, 0.5, 0.999),
+        (spec, actions, random) => play(spec, actions, random),
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
