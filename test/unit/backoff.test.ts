@@ -125,7 +125,7 @@ describe('recordRestart', () => {
           const r = recordRestart(times, now, periodMs, intensity);
           expect(r.times.at(-1)).toBe(now);
           for (const t of r.times) expect(now - t).toBeLessThanOrEqual(periodMs);
-          expect(r.times.length - 1).toBe(times.filter((t) => now - t < periodMs).length);
+          expect(r.times.length - 1).toBe(times.filter((t) => now - t <= periodMs).length);
           expect(r.exceeded).toBe(intensity > 0 && r.times.length > intensity);
         },
       ),
