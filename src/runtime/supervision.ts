@@ -204,6 +204,16 @@ function failureOf(exit: Exclude<Exit, { kind: 'normal' }>, ran: number): Failur
   }
 }
 
+function timeoutFailure(c: ChildState, ran: number): Failure {
+  const limit = c.spec.kind === 'worker' ? (c.spec.runTimeoutMs ?? 0) : 0;
+  return {
+    errorType: 'timeout',
+    message: `run took longer than run_timeout (${formatMs(limit)})`,
+    context: '',
+    summary: `stopped by run_timeout after ${formatMs(ran)}`,
+  };
+}
+
 class Step {
   readonly s: SupervisorState;
   readonly fx: Effect[] = [];
@@ -318,20 +328,9 @@ class Step {
   private afterRequestedStop(c: ChildState, cause: StopCause, exit: Exit, ran: number): void {
     const name = c.spec.name;
     switch (cause) {
-      case 'timeout': {
-        const limit = c.spec.kind === 'worker' ? (c.spec.runTimeoutMs ?? 0) : 0;
-        this.afterFailure(
-          c,
-          {
-            errorType: 'timeout',
-            message: `run took longer than run_timeout (${formatMs(limit)})`,
-            context: '',
-            summary: `stopped by run_timeout after ${formatMs(ran)}`,
-          },
-          ran,
-        );
+      case 'timeout':
+        this.afterFailure(c, timeoutFailure(c, ran), ran);
         return;
-      }
       case 'sibling': {
         const g = this.s.groups.find((x) => x.members.includes(name));
         this.event(name, 'exit', `stopped for a restart of its group after ${formatMs(ran)}`);
@@ -430,9 +429,8 @@ class Step {
 
   /** A run_timeout stop overtaken by a group restart still counts as the failure it was. */
   private countTimeout(c: ChildState): void {
-    const limit = c.spec.kind === 'worker' ? (c.spec.runTimeoutMs ?? 0) : 0;
-    const message = `run took longer than run_timeout (${formatMs(limit)})`;
-    this.fx.push({ type: 'error', process: c.spec.name, errorType: 'timeout', message, context: '' });
+    const { errorType, message, context } = timeoutFailure(c, this.ctx.now);
+    this.fx.push({ type: 'error', process: c.spec.name, errorType, message, context });
     c.failures += 1;
     c.failuresTotal += 1;
   }
