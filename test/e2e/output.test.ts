@@ -69,3 +69,24 @@ actors:
     expect(after.stdout).not.toContain('live');
   });
 });
+
+describe('--echo', () => {
+  it('prints each captured line prefixed by its actor, stderr marked, and lifecycle events', async () => {
+    const dir = project(`
+actors:
+  - name: talker
+    command: [sh, -c, "echo hello out; echo oops >&2"]
+    requires_loop: true
+    loop_interval: 60
+`);
+    const r = await runCli(['--runtime', '0.01', '--echo'], dir);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(lines).toContain('talker | hello out');
+    expect(lines).toContain('talker ! oops');
+    expect(lines).toContain('talker ▸ loop_wait: next run in 1m00s');
+    expect(lines.some((l) => /^_herder ▸ deadline: max runtime of 600ms reached; stopping$/.test(l))).toBe(true);
+    const quiet = await runCli(['--runtime', '0.01', '--no-echo'], dir);
+    expect(quiet.stdout).toBe('');
+  });
+});
