@@ -1,13 +1,13 @@
 /**
- * Shared plumbing of the benchmark suite: starting herder as a user would (one
- * node process, tsx's loader by absolute URL), reading its record, reading
+ * Shared plumbing of the benchmark suite: starting herder as a user would for
+ * a long run (the JavaScript build, `node dist/main.mjs`, one process), reading its record, reading
  * /proc, statistics, results, and the cleanup that every benchmark runs at the
  * end. Every process a benchmark starts carries HERDER_BENCH_TAG in its
  * environment (herder passes its environment on to its children, its reaper
  * and its threads), so whatever is left over is found by that tag and killed by
  * pid, and nothing else is touched.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -16,7 +16,9 @@ import sqlite from 'node-sqlite3-wasm';
 
 export const BENCH = path.dirname(fileURLToPath(import.meta.url));
 export const ROOT = path.resolve(BENCH, '..');
-export const MAIN = path.join(ROOT, 'src', 'main.ts');
+/** The built herder, as `npm start` runs it (built once per benchmark process). */
+export const MAIN = path.join(ROOT, 'dist', 'main.mjs');
+let built = false;
 export const FIXTURES = path.join(BENCH, 'fixtures');
 export const JOB_PY = path.join(ROOT, 'test', 'fixtures', 'job.py');
 export const RESULTS = path.join(BENCH, 'results');
@@ -112,25 +114,18 @@ export function start(
 }
 
 /**
- * Starts herder exactly as a user would, as one process (the real node, not a
- * launcher): `node --import <tsx loader> src/main.ts run --config actors.yaml
- * --runtime MIN --no-echo`, in `dir`, which holds actors.yaml.
+ * Starts herder exactly as a user would for a long run, as one process (the
+ * real node, not a launcher): `node dist/main.mjs run --config actors.yaml
+ * --runtime MIN --no-echo` (what `npm start` runs), in `dir`, which holds actors.yaml.
  */
 export function startHerder(dir: string, yaml: string, runtimeMinutes: number): Started {
+  if (!built) {
+    execFileSync(process.execPath, [path.join(ROOT, 'tools', 'build.mjs')], { cwd: ROOT, stdio: 'inherit' });
+    built = true;
+  }
   writeFileSync(path.join(dir, 'actors.yaml'), yaml);
   return start(
-    [
-      process.execPath,
-      '--import',
-      TSX,
-      MAIN,
-      'run',
-      '--config',
-      'actors.yaml',
-      '--runtime',
-      String(runtimeMinutes),
-      '--no-echo',
-    ],
+    [process.execPath, MAIN, 'run', '--config', 'actors.yaml', '--runtime', String(runtimeMinutes), '--no-echo'],
     { cwd: dir },
   );
 }

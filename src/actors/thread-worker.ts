@@ -6,7 +6,6 @@
  */
 import { pathToFileURL } from 'node:url';
 import { type Remote, wrap } from 'comlink';
-import { tsImport } from 'tsx/esm/api';
 import type { HealthReport, HostApi, ThreadTask } from './thread-protocol.ts';
 import { nodeEndpoint } from './worker-support.ts';
 
@@ -42,6 +41,29 @@ function patchStream(stream: NodeJS.WriteStream, forward: (text: string) => void
   };
 }
 
+type ActorModule = { default?: unknown; run?: unknown };
+
+/**
+ * Each worker imports its actor's module once; later runs (loop runs, restarts
+ * after a thrown error) reuse it, as the warm worker itself is reused. Keep
+ * per-run state inside run(ctx). A worker that died is replaced by a fresh one.
+ */
+const loaded = new Map<string, Promise<ActorModule>>();
+
+function loadModule(modulePath: string): Promise<ActorModule> {
+  let mod = loaded.get(modulePath);
+  if (mod === undefined) {
+    const url = pathToFileURL(modulePath).href;
+    // TypeScript goes through tsx's loader; plain JavaScript needs none.
+    mod = (
+      /\.m?ts$/.test(modulePath) ? import('tsx/esm/api').then((tsx) => tsx.tsImport(url, import.meta.url)) : import(url)
+    ) as Promise<ActorModule>;
+    loaded.set(modulePath, mod);
+    mod.catch(() => loaded.delete(modulePath)); // a module that failed to load is tried again next run
+  }
+  return mod;
+}
+
 export default async function runActor(task: ThreadTask): Promise<void> {
   const host: Remote<HostApi> = wrap<HostApi>(nodeEndpoint(task.host));
   const controller = new AbortController();
@@ -65,10 +87,7 @@ export default async function runActor(task: ThreadTask): Promise<void> {
     reportError: (type, message, context = '') => void host.error(type, message, context),
   };
   try {
-    const mod = (await tsImport(pathToFileURL(task.modulePath).href, import.meta.url)) as {
-      default?: unknown;
-      run?: unknown;
-    };
+    const mod = await loadModule(task.modulePath);
     const run = mod.default ?? mod.run;
     if (typeof run !== 'function') {
       throw new TypeError(`${task.modulePath} has no default export run(ctx)`);

@@ -9,7 +9,6 @@ import { displayPath, loadConfig } from '../config/load.ts';
 import { isHerderError } from '../runtime/errors.ts';
 import { allWorkers } from '../runtime/spec.ts';
 import { resolveDbPath } from './db-path.ts';
-import { statusCommand } from './status.ts';
 
 const out = (text: string) => process.stdout.write(text);
 const warn = (line: string) => process.stderr.write(`${line}\n`);
@@ -96,6 +95,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--json', 'print the status as JSON (format herder.status/1)')
     .addOption(new Option('--run <id>', 'a finished run instead of the latest').argParser(positiveInt))
     .action(async (flags: { config: string; db?: string; json?: boolean; run?: number }) => {
+      // Loaded on demand: `run` must not load SQLite into the main thread (the logger thread owns it).
+      const { statusCommand } = await import('./status.ts');
       out(await statusCommand(resolveDbPath(flags), { json: flags.json === true, run: flags.run }));
       setExit(0);
     });

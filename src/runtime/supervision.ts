@@ -543,7 +543,12 @@ class Step {
       'restart',
       `restart in ${formatMs(dueAt - this.ctx.now)} (failure ${c.failures}${limit} in a row${withOthers})`,
     );
-    this.fx.push({ type: 'set_timer', key: timerKeys.group(id), ms: dueAt - this.ctx.now });
+    if (dueAt > this.ctx.now) {
+      this.fx.push({ type: 'set_timer', key: timerKeys.group(id), ms: dueAt - this.ctx.now });
+    } else {
+      group.fired = true; // restart_delay 0: no timer tick in between
+      this.tryGroup(group);
+    }
   }
 
   private tryGroup(g: RestartGroup): void {

@@ -6,7 +6,7 @@ import { readPids } from '../helpers/procs.ts';
 const db = (dir: string) => path.join(dir, 'herder.db');
 
 describe.concurrent('thread actors', () => {
-  it('a loop job in a worker thread: console output captured, re-run after loop_interval', async () => {
+  it('a loop job in a worker thread: console output captured, re-run after loop_interval in the same warm worker', async () => {
     const dir = project(`
 actors:
   - name: tloop
@@ -21,9 +21,9 @@ actors:
     expect(r.code, r.stderr).toBe(0);
     const out = query(db(dir), "SELECT stream, line FROM process_output WHERE process = 'tloop' ORDER BY id");
     expect(out.slice(0, 4)).toEqual([
-      { stream: 'stdout', line: 'thread-job tloop run 1 mode ok' },
+      { stream: 'stdout', line: 'thread-job tloop run 1 mode ok call 1' },
       { stream: 'stderr', line: 'thread-job stderr line' },
-      { stream: 'stdout', line: 'thread-job tloop run 2 mode ok' },
+      { stream: 'stdout', line: 'thread-job tloop run 2 mode ok call 2' },
       { stream: 'stderr', line: 'thread-job stderr line' },
     ]);
     const s = query(db(dir), "SELECT kind, failures FROM process_state WHERE process = 'tloop'")[0];

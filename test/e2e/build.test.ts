@@ -1,0 +1,44 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { JOB_PY, project, query, ROOT, THREAD_JOB } from '../helpers/cli.ts';
+
+describe('the JavaScript build (npm start)', () => {
+  it('builds, and the built herder runs process and thread actors with no TypeScript loader in its process', () => {
+    execFileSync(process.execPath, [path.join(ROOT, 'tools', 'build.mjs')], { cwd: ROOT });
+    const dir = project(`
+actors:
+  - name: py
+    script: ${JOB_PY}
+    args: [--print, "2"]
+    requires_loop: true
+    loop_interval: 60
+  - name: th
+    module: ${THREAD_JOB}
+    env: { JOB_MODE: ok }
+    requires_loop: true
+    loop_interval: 60
+`);
+    const r = spawnSync(
+      process.execPath,
+      [path.join(ROOT, 'dist', 'main.mjs'), 'run', '--runtime', '0.03', '--no-echo'],
+      {
+        cwd: dir,
+        encoding: 'utf8',
+        env: { ...process.env, NODE_OPTIONS: '' },
+      },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    const db = path.join(dir, 'herder.db');
+    const ok = query(db, 'SELECT process, successes FROM process_state ORDER BY process');
+    expect(ok).toEqual([
+      { process: 'py', successes: 1 },
+      { process: 'th', successes: 1 },
+    ]);
+    const status = spawnSync(process.execPath, [path.join(ROOT, 'dist', 'main.mjs'), 'status'], {
+      cwd: dir,
+      encoding: 'utf8',
+    });
+    expect(status.stdout).toMatch(/^run 1 · completed/);
+  });
+});
