@@ -6,6 +6,7 @@
 import { parentPort } from 'node:worker_threads';
 import { expose } from 'comlink';
 import { type Db, openForWrite } from '../record/open.ts';
+import { claimOwnership, clearStaleLock, releaseOwnership } from '../record/owner.ts';
 import { type EventRow, events, type StatusDoc, statusDoc } from '../record/queries.ts';
 import type { LogRecord } from '../record/records.ts';
 import { finishRun, markCrashed, startRun, type UnfinishedRun, unfinishedRuns } from '../record/runs.ts';
@@ -34,12 +35,14 @@ export class LoggerService {
   private db: Db | null = null;
   private writer: RecordWriter | null = null;
   private runId = 0;
+  private dbPath = '';
 
   /** Opens the DB and lists runs that never ended (they may have left processes). */
-  open(p: OpenParams): Result<{ unfinished: UnfinishedRun[] }> {
+  open(p: OpenParams): Result<{ unfinished: UnfinishedRun[]; staleLockOf: number | null }> {
     try {
+      const staleLockOf = clearStaleLock(p.dbPath);
       this.db = openForWrite(p.dbPath);
-      return { ok: true, value: { unfinished: unfinishedRuns(this.db) } };
+      return { ok: true, value: { unfinished: unfinishedRuns(this.db), staleLockOf } };
     } catch (e) {
       return fail(e);
     }
@@ -51,6 +54,8 @@ export class LoggerService {
       const db = this.need();
       for (const c of crashed) markCrashed(db, c.id, p.startedAt, c.reason);
       this.runId = startRun(db, p);
+      this.dbPath = p.dbPath;
+      claimOwnership(p.dbPath);
       this.writer = new RecordWriter(db, this.runId, p.retentionLines);
       return { ok: true, value: this.runId };
     } catch (e) {
@@ -91,6 +96,7 @@ export class LoggerService {
       this.writer?.close();
       db.close();
       this.db = null;
+      if (this.dbPath !== '') releaseOwnership(this.dbPath);
       return { ok: true, value: null };
     } catch (e) {
       return fail(e);

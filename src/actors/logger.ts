@@ -46,8 +46,8 @@ export class Logger {
     this.api = wrap<LoggerService>(nodeEndpoint(this.worker));
   }
 
-  async open(p: OpenParams): Promise<UnfinishedRun[]> {
-    return unwrap(await this.api.open(p)).unfinished;
+  async open(p: OpenParams): Promise<{ unfinished: UnfinishedRun[]; staleLockOf: number | null }> {
+    return unwrap(await this.api.open(p));
   }
 
   async begin(p: OpenParams, crashed: readonly { id: number; reason: string }[]): Promise<number> {

@@ -11,7 +11,7 @@ import type { ProcessLaunch } from '../runtime/spec.ts';
 import type { Exit, StopMode } from '../runtime/supervision.ts';
 import { type ChildEvents, killWindowMs, type RunningChild } from './host.ts';
 import { LineSplitter, StderrWatch, type Traceback } from './output.ts';
-import { procStartTime, signalGroup } from './proc.ts';
+import { procStartTime, signalGroup } from '../platform/proc.ts';
 
 export interface ProcessDeps {
   readonly clock: Clock;

@@ -16,7 +16,7 @@ import { ControlServer, socketPathFor } from './control.ts';
 import { killWindowMs } from './host.ts';
 import { Logger } from './logger.ts';
 import { Echo } from './output.ts';
-import { isSameProcess, procStartTime, signalGroup } from './proc.ts';
+import { isSameProcess, procStartTime, signalGroup } from '../platform/proc.ts';
 import { Reaper } from './reaper.ts';
 import { SupervisorActor } from './supervisor.ts';
 import { ThreadPools } from './thread-actor.ts';
@@ -69,7 +69,10 @@ export async function runHerder(spec: RunSpec, opts: RunOptions): Promise<RunRes
   };
   let runId: number;
   try {
-    const unfinished = await logger.open(params);
+    const { unfinished, staleLockOf } = await logger.open(params);
+    if (staleLockOf !== null) {
+      opts.warn(`herder: ${spec.dbPath}: removed the lock left by herder pid ${staleLockOf}, which was killed mid-write`);
+    }
     const live = unfinished.find((r) => r.pid !== process.pid && isSameProcess(r.pid, r.pidStart));
     if (live !== undefined) {
       throw new HerderError(

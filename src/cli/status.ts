@@ -1,6 +1,6 @@
 /** `herder status`: from the live run over its socket, else from the database file. */
 import { call, socketPathFor } from '../actors/control.ts';
-import { openForRead } from '../record/open.ts';
+import { openForRead, reading } from '../record/open.ts';
 import { latestRunId, type StatusDoc, statusDoc } from '../record/queries.ts';
 import { HerderError } from '../runtime/errors.ts';
 import { renderStatus } from './render.ts';
@@ -14,11 +14,23 @@ export async function readStatus(dbPath: string, runId?: number): Promise<Status
     }
   }
   const db = openForRead(dbPath);
+  let doc: StatusDoc;
   try {
-    return statusDoc(db, runId ?? latestRunId(db), Date.now() / 1000, false);
+    doc = reading(dbPath, () => statusDoc(db, runId ?? latestRunId(db), Date.now() / 1000, false));
   } finally {
     db.close();
   }
+  if (doc.run.status !== 'running') return doc;
+  // Recorded as running, yet nothing answers on its socket: that herder is gone.
+  return {
+    ...doc,
+    run: {
+      ...doc.run,
+      status: 'crashed',
+      end_reason: `herder (pid ${doc.run.pid}) ended without a shutdown; the next run cleans up after it`,
+    },
+    actors: doc.actors.map((a) => ({ ...a, uptime_s: null })),
+  };
 }
 
 export async function statusCommand(

@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import sqlite from 'node-sqlite3-wasm';
 import { HerderError } from '../runtime/errors.ts';
+import { clearStaleLock } from './owner.ts';
 import { DDL, SCHEMA_VERSION } from './schema.ts';
 
 const { Database } = sqlite;
@@ -67,7 +68,11 @@ export function openForWrite(file: string): Db {
   }
 }
 
-/** Opens an existing database read-only, for the CLI's readers. */
+/**
+ * Opens an existing database read-only, for the CLI's readers. A lock left by
+ * a herder that was killed mid-write is cleared first, and its interrupted
+ * write rolled back, so that the record of a crashed run can still be read.
+ */
 export function openForRead(file: string): Db {
   if (!existsSync(file)) {
     throw new HerderError(
@@ -75,16 +80,22 @@ export function openForRead(file: string): Db {
       `${file}: no database yet (start a run first, or pass --db / --config to pick another)`,
     );
   }
+  if (clearStaleLock(file) !== null) {
+    try {
+      const db = new Database(file, { fileMustExist: true });
+      db.exec('BEGIN IMMEDIATE; ROLLBACK;');
+      db.close();
+    } catch (e) {
+      throw translate(file, e);
+    }
+  }
   let db: Db | undefined;
   try {
     db = new Database(file, { readOnly: true, fileMustExist: true });
     db.exec('PRAGMA busy_timeout = 5000');
     const version = checkVersion(file, db);
     if (version === 0) {
-      throw new HerderError(
-        'HERDER_ERR_DB_CORRUPT',
-        `${file}: not a herder database (no schema); pass --db to pick the right file`,
-      );
+      throw new HerderError('HERDER_ERR_DB_CORRUPT', `${file}: not a herder database (no schema); pass --db to pick the right file`);
     }
     return db;
   } catch (e) {
@@ -93,6 +104,15 @@ export function openForRead(file: string): Db {
     } catch {
       // already failing
     }
+    throw e instanceof HerderError ? e : translate(file, e);
+  }
+}
+
+/** Runs a read query, turning SQLite's errors into one clear line. */
+export function reading<T>(file: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
     throw e instanceof HerderError ? e : translate(file, e);
   }
 }

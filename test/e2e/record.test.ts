@@ -1,4 +1,5 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import sqlite from 'node-sqlite3-wasm';
 import { describe, expect, it } from 'vitest';
@@ -105,5 +106,36 @@ actors:
       holder.close();
     }
     expect(query(file, 'SELECT COUNT(*) AS n FROM runs')[0]?.n).toBe(1);
+  });
+
+  it('recovers a lock left by a herder killed mid-write; leaves a live owner’s lock alone', async () => {
+    const dir = project(simple);
+    const file = path.join(dir, 'herder.db');
+    expect((await runCli(['--runtime', '0.01', '--no-echo'], dir)).code).toBe(0);
+    // What kill -9 in the middle of a transaction leaves: the lock folder and the owner file of a dead pid.
+    const dead = spawnSync('sh', ['-c', 'echo $$']).stdout.toString().trim();
+    mkdirSync(`${file}.lock`);
+    writeFileSync(`${file}.owner`, `${dead} 12345\n`);
+    const status = await runCli(['status'], dir);
+    expect(status.code, status.stderr).toBe(0);
+    expect(existsSync(`${file}.lock`)).toBe(false);
+
+    mkdirSync(`${file}.lock`);
+    writeFileSync(`${file}.owner`, `${dead} 12345\n`);
+    const next = await runCli(['--runtime', '0.01', '--no-echo'], dir);
+    expect(next.code, next.stderr).toBe(0);
+    expect(next.stderr).toContain(`removed the lock left by herder pid ${dead}, which was killed mid-write`);
+    expect(query(file, 'SELECT COUNT(*) AS n FROM runs')[0]?.n).toBe(2);
+    expect(existsSync(`${file}.owner`)).toBe(false);
+
+    // A live owner (this test process, with its real start time) is never overruled.
+    const stat = readFileSync(`/proc/${process.pid}/stat`, 'utf8');
+    const start = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    mkdirSync(`${file}.lock`);
+    writeFileSync(`${file}.owner`, `${process.pid} ${start}\n`);
+    const refused = await runCli(['--runtime', '0.01', '--no-echo'], dir);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/the database is locked/);
+    expect(existsSync(`${file}.lock`)).toBe(true);
   });
 });

@@ -15,10 +15,13 @@ export function procStartTime(pid: number): string | null {
   }
 }
 
-/** True when `pid` is alive and is the same process that had `start`. */
+/**
+ * True when `pid` is alive and is the same process that had `start`. Without a
+ * recorded start time there is no telling a reused pid apart: false.
+ */
 export function isSameProcess(pid: number, start: string | null): boolean {
   const now = procStartTime(pid);
-  return now !== null && (start === null || now === start);
+  return now !== null && start !== null && now === start;
 }
 
 /** Signals a whole process group; false when the group no longer exists. */
