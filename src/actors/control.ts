@@ -4,7 +4,7 @@
  * record, so nothing but the logging actor ever opens the file. Also the
  * client side used by the CLI.
  */
-import { existsSync, unlinkSync } from 'node:fs';
+import { lstatSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { HerderError } from '../runtime/errors.ts';
@@ -56,43 +56,64 @@ export class ControlServer {
       for (let nl = buffer.indexOf('\n'); nl >= 0; nl = buffer.indexOf('\n')) {
         const line = buffer.slice(0, nl);
         buffer = buffer.slice(nl + 1);
-        if (line.trim() !== '') void this.answer(socket, line);
+        if (line.trim() !== '') {
+          this.answer(socket, line).catch(() => socket.destroy());
+        }
       }
       if (buffer.length > 1024 * 1024) socket.destroy();
     });
   }
 
+  private reply(socket: net.Socket, message: object): void {
+    if (!socket.destroyed) socket.write(`${JSON.stringify({ jsonrpc: '2.0', ...message })}\n`);
+  }
+
   private async answer(socket: net.Socket, line: string): Promise<void> {
-    let req: Request;
+    let req: Partial<Request> | null;
     try {
-      req = JSON.parse(line) as Request;
+      req = JSON.parse(line) as Partial<Request> | null;
     } catch {
-      socket.write(
-        `${JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32700, message: 'parse error' } })}\n`,
-      );
+      this.reply(socket, { id: null, error: { code: -32700, message: 'parse error' } });
       return;
     }
-    const id = req.id ?? null;
-    const method = this.methods()[req.method];
+    if (typeof req !== 'object' || req === null || Array.isArray(req) || typeof req.method !== 'string') {
+      this.reply(socket, { id: null, error: { code: -32600, message: 'invalid request' } });
+      return;
+    }
+    const id = typeof req.id === 'number' || typeof req.id === 'string' ? req.id : null;
+    const methods = this.methods();
+    const method = Object.hasOwn(methods, req.method) ? methods[req.method] : undefined;
     if (method === undefined) {
-      socket.write(
-        `${JSON.stringify({ jsonrpc: '2.0', id, error: { code: -32601, message: `no method ${req.method}` } })}\n`,
-      );
+      this.reply(socket, { id, error: { code: -32601, message: `no method ${req.method}` } });
       return;
     }
+    const params = typeof req.params === 'object' && req.params !== null ? req.params : {};
     try {
-      const result = await method(req.params ?? {});
-      socket.write(`${JSON.stringify({ jsonrpc: '2.0', id, result })}\n`);
+      this.reply(socket, { id, result: await method(params) });
     } catch (e) {
-      const message = e instanceof Error ? e.message : String(e);
-      socket.write(`${JSON.stringify({ jsonrpc: '2.0', id, error: { code: -32000, message } })}\n`);
+      this.reply(socket, { id, error: { code: -32000, message: e instanceof Error ? e.message : String(e) } });
     }
   }
 
   async listen(): Promise<void> {
-    if (existsSync(this.path)) {
+    let existing: ReturnType<typeof lstatSync> | undefined;
+    try {
+      existing = lstatSync(this.path);
+    } catch {
+      existing = undefined;
+    }
+    if (existing !== undefined) {
+      if (!existing.isSocket()) {
+        throw new HerderError(
+          'HERDER_ERR_ALREADY_RUNNING',
+          `${this.path}: exists and is not a socket; move it aside or pass --db OTHER.db`,
+        );
+      }
       if (await ping(this.path)) {
-        throw new HerderError('HERDER_ERR_ALREADY_RUNNING', `${this.path}: another herder answers on this socket`);
+        throw new HerderError(
+          'HERDER_ERR_ALREADY_RUNNING',
+          `${this.path}: another herder answers on this socket; stop it first or pass --db OTHER.db`,
+        );
       }
       unlinkSync(this.path); // left by a run that died
     }

@@ -5,13 +5,13 @@
  * leak grandchildren from one run to the next.
  */
 import { spawn } from 'node:child_process';
+import { procStartTime, signalGroup } from '../platform/proc.ts';
 import type { Stream } from '../record/records.ts';
 import type { Clock, TimerHandle } from '../runtime/clock.ts';
 import type { ProcessLaunch } from '../runtime/spec.ts';
 import type { Exit, StopMode } from '../runtime/supervision.ts';
 import { type ChildEvents, killWindowMs, type RunningChild } from './host.ts';
 import { LineSplitter, StderrWatch, type Traceback } from './output.ts';
-import { procStartTime, signalGroup } from '../platform/proc.ts';
 
 export interface ProcessDeps {
   readonly clock: Clock;

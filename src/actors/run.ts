@@ -6,6 +6,7 @@
  */
 
 import { ROOT_NAME } from '../config/load.ts';
+import { isSameProcess, procStartTime, signalGroup } from '../platform/proc.ts';
 import type { UnfinishedRun } from '../record/runs.ts';
 import { type Clock, systemClock } from '../runtime/clock.ts';
 import { formatMs } from '../runtime/duration.ts';
@@ -16,7 +17,6 @@ import { ControlServer, socketPathFor } from './control.ts';
 import { killWindowMs } from './host.ts';
 import { Logger } from './logger.ts';
 import { Echo } from './output.ts';
-import { isSameProcess, procStartTime, signalGroup } from '../platform/proc.ts';
 import { Reaper } from './reaper.ts';
 import { SupervisorActor } from './supervisor.ts';
 import { ThreadPools } from './thread-actor.ts';
@@ -71,7 +71,9 @@ export async function runHerder(spec: RunSpec, opts: RunOptions): Promise<RunRes
   try {
     const { unfinished, staleLockOf } = await logger.open(params);
     if (staleLockOf !== null) {
-      opts.warn(`herder: ${spec.dbPath}: removed the lock left by herder pid ${staleLockOf}, which was killed mid-write`);
+      opts.warn(
+        `herder: ${spec.dbPath}: removed the lock left by herder pid ${staleLockOf}, which was killed mid-write`,
+      );
     }
     const live = unfinished.find((r) => r.pid !== process.pid && isSameProcess(r.pid, r.pidStart));
     if (live !== undefined) {
@@ -148,6 +150,12 @@ export async function runHerder(spec: RunSpec, opts: RunOptions): Promise<RunRes
   try {
     await control.listen();
   } catch (e) {
+    if (e instanceof HerderError) {
+      // Another live herder, or a file in the way: the run must not go ahead.
+      reaper.close();
+      await logger.finish({ status: 'failed', exitCode: 2, reason: e.message }).catch(() => {});
+      throw e;
+    }
     opts.warn(
       `herder: control socket unavailable (${e instanceof Error ? e.message : String(e)}); status will read the database`,
     );

@@ -95,7 +95,10 @@ export function openForRead(file: string): Db {
     db.exec('PRAGMA busy_timeout = 5000');
     const version = checkVersion(file, db);
     if (version === 0) {
-      throw new HerderError('HERDER_ERR_DB_CORRUPT', `${file}: not a herder database (no schema); pass --db to pick the right file`);
+      throw new HerderError(
+        'HERDER_ERR_DB_CORRUPT',
+        `${file}: not a herder database (no schema); pass --db to pick the right file`,
+      );
     }
     return db;
   } catch (e) {

@@ -61,7 +61,10 @@ export function latestRunId(db: Db): number {
 export function statusDoc(db: Db, runId: number, nowS: number, live: boolean): StatusDoc {
   const r = db.get('SELECT * FROM runs WHERE id = ?', [runId]);
   if (r === null)
-    throw new HerderError('HERDER_ERR_NO_RUN', `no run with id ${runId} in this database (see the runs table: SELECT id, started_at, status FROM runs)`);
+    throw new HerderError(
+      'HERDER_ERR_NO_RUN',
+      `no run with id ${runId} in this database (see the runs table: SELECT id, started_at, status FROM runs)`,
+    );
   const run: RunStatus = {
     id: runId,
     status: String(r.status),
