@@ -122,7 +122,7 @@ const palette = ['cyan', 'green', 'yellow', 'blue', 'magenta', 'redBright', 'gre
 export class Echo {
   private readonly colours = new Map<string, (typeof palette)[number]>();
   constructor(
-    private readonly out: (text: string) => void,
+    private readonly out: { write(text: string, lines: number): void },
     private readonly colour: boolean,
   ) {}
 
@@ -140,11 +140,11 @@ export class Echo {
     const sep = stream === 'stderr' && this.colour ? styleText('red', '!') : stream === 'stderr' ? '!' : '|';
     let text = '';
     for (const l of lines) text += `${tag} ${sep} ${l}\n`;
-    this.out(text);
+    this.out.write(text, lines.length);
   }
 
   event(name: string, kind: string, detail: string): void {
     const line = `${name} ▸ ${kind}: ${detail}`;
-    this.out(`${this.colour ? styleText('dim', line) : line}\n`);
+    this.out.write(`${this.colour ? styleText('dim', line) : line}\n`, 1);
   }
 }

@@ -14,6 +14,7 @@ import { HerderError } from '../runtime/errors.ts';
 import type { RunSpec, SupervisorSpec } from '../runtime/spec.ts';
 import type { Exit } from '../runtime/supervision.ts';
 import { ControlServer, socketPathFor } from './control.ts';
+import { EchoWriter } from './echo-writer.ts';
 import { killWindowMs } from './host.ts';
 import { Logger } from './logger.ts';
 import { Echo } from './output.ts';
@@ -24,7 +25,6 @@ import { ThreadPools } from './thread-actor.ts';
 export interface RunOptions {
   readonly echo: boolean;
   readonly colour: boolean;
-  readonly out: (text: string) => void;
   readonly warn: (line: string) => void;
   readonly clock?: Clock;
   /** Installs SIGINT/SIGTERM/SIGHUP handlers (off in in-process tests). */
@@ -92,7 +92,7 @@ export async function runHerder(spec: RunSpec, opts: RunOptions): Promise<RunRes
 
   const reaper = new Reaper(opts.warn);
   const pools = new ThreadPools();
-  const echo = opts.echo ? new Echo(opts.out, opts.colour) : null;
+  const echo = opts.echo ? new Echo(new EchoWriter(opts.warn), opts.colour) : null;
   let bug: unknown = null;
   let rootExit: Exit | null = null;
   let endReason = 'every actor finished or was given up';

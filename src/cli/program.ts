@@ -3,6 +3,7 @@
  * a user error is one line per problem on stderr and exit 2; a bug is a
  * report with its stack and exit 1.
  */
+import { isatty } from 'node:tty';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { runHerder } from '../actors/run.ts';
 import { displayPath, loadConfig } from '../config/load.ts';
@@ -39,8 +40,10 @@ async function run(flags: RunFlags): Promise<number> {
   const runtimeMinutes = flags.test === true ? 5 : flags.runtime;
   const { spec, notes } = loadConfig(flags.config, { runtimeMinutes, db: flags.db });
   for (const n of notes) warn(n);
-  const echo = flags.echo ?? process.stdout.isTTY === true;
-  const result = await runHerder(spec, { echo, colour: process.stdout.isTTY === true, out, warn });
+  // isatty, not process.stdout: touching process.stdout would make fd 1 a synchronous stream.
+  const terminal = isatty(1);
+  const echo = flags.echo ?? terminal;
+  const result = await runHerder(spec, { echo, colour: terminal, warn });
   warn(`herder: run ${result.runId} ${result.status}: ${result.reason} (record: ${displayPath(spec.dbPath)})`);
   return result.exitCode;
 }

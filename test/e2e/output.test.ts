@@ -1,6 +1,7 @@
+import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { project, query, ROOT, runCli, startRun, waitForActor } from '../helpers/cli.ts';
+import { MAIN, project, query, ROOT, runCli, startRun, TSX, waitForActor } from '../helpers/cli.ts';
 
 const WRITER = path.join(ROOT, 'test', 'fixtures', 'writer.py');
 
@@ -88,5 +89,47 @@ actors:
     expect(lines.some((l) => /^_herder ▸ deadline: max runtime of 600ms reached; stopping$/.test(l))).toBe(true);
     const quiet = await runCli(['--runtime', '0.01', '--no-echo'], dir);
     expect(quiet.stdout).toBe('');
+  });
+});
+
+describe('--echo never holds herder back', () => {
+  const flood = `
+actors:
+  - name: flood
+    script: ${WRITER}
+    args: ["50000"]
+    requires_loop: true
+    loop_interval: 3600
+`;
+  const startEcho = (dir: string) =>
+    spawn(process.execPath, ['--import', TSX, MAIN, 'run', '--runtime', '0.03', '--echo'], {
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+
+  it('a reader that stops reading does not stall the run; the database still gets every line', async () => {
+    const dir = project(flood);
+    const child = startEcho(dir);
+    child.stdout.pause(); // nobody reads herder's output until the run has ended
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    expect(code).toBe(0);
+    child.stdout.destroy();
+    const n = query(path.join(dir, 'herder.db'), "SELECT COUNT(*) AS n FROM process_output WHERE process = 'flood'")[0]
+      ?.n;
+    expect(Number(n)).toBe(50_004);
+  });
+
+  it('a reader that goes away (EPIPE) turns echo off; the run carries on and ends normally', async () => {
+    const dir = project(flood);
+    const child = startEcho(dir);
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+    });
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    expect(code, stderr).toBe(0);
+    expect(stderr).toMatch(/herder: echo turned off: standard output failed \(.*EPIPE.*\)/);
+    expect(stderr).toMatch(/herder: run 1 completed/);
   });
 });
