@@ -1,16 +1,18 @@
 /**
  * A process actor: a child process in its own process group, with stdout and
  * stderr captured line by line. Signals go to the whole group; when the main
- * process exits, whatever it left in its group is killed, so a job cannot
- * leak grandchildren from one run to the next.
+ * process exits, whatever it left in its group is stopped too (SIGTERM, then
+ * SIGKILL), and the exit is reported only once the group is gone, so a job
+ * cannot leak grandchildren from one run to the next.
  */
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { procStartTime, signalGroup } from '../platform/proc.ts';
 import type { Stream } from '../record/records.ts';
 import type { Clock, TimerHandle } from '../runtime/clock.ts';
 import type { ProcessLaunch } from '../runtime/spec.ts';
 import type { Exit, StopMode } from '../runtime/supervision.ts';
-import { type ChildEvents, killWindowMs, type RunningChild } from './host.ts';
+import { type ChildEvents, planStop, type RunningChild } from './host.ts';
 import { LineSplitter, StderrWatch, type Traceback } from './output.ts';
 
 export interface ProcessDeps {
@@ -22,6 +24,8 @@ export interface ProcessDeps {
 
 /** How long to wait for the pipes to close once the group is dead. */
 const PIPE_CLOSE_WAIT_MS = 2_000;
+/** What a main process leaves in its group gets SIGTERM, then SIGKILL this much later. */
+export const LEFTOVER_KILL_MS = 1_000;
 
 export function startProcess(
   name: string,
@@ -31,12 +35,20 @@ export function startProcess(
 ): RunningChild {
   const { clock } = deps;
   const [program, ...args] = launch.argv;
-  const child = spawn(program ?? '', args, {
-    cwd: launch.cwd,
-    env: { ...process.env, ...launch.env, HERDER_ACTOR: name },
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  let child: ChildProcess;
+  try {
+    child = spawn(program ?? '', args, {
+      cwd: launch.cwd,
+      env: { ...process.env, ...launch.env, HERDER_ACTOR: name },
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+  } catch (e) {
+    // spawn() throws at once for some bad input (a NUL byte in an argument): still just a failed start.
+    const message = `${program}: ${e instanceof Error ? e.message : String(e)}`;
+    queueMicrotask(() => events.exited({ kind: 'start_failed', errorType: 'start', message }));
+    return { stop() {}, kill() {} };
+  }
   const pid = child.pid ?? null;
   const watch = new StderrWatch(deps.loggedError);
   const timers: TimerHandle[] = [];
@@ -84,14 +96,14 @@ export function startProcess(
     events.exited(normalise());
   };
 
-  function maybeReport(): void {
-    if ((exitInfo !== null || spawnError !== null) && openPipes <= 0) report();
-  }
-
   function normalise(): Exit {
     if (spawnError !== null) {
       const code = (spawnError as NodeJS.ErrnoException).code ?? 'spawn';
-      return { kind: 'start_failed', errorType: 'start', message: `${program}: ${spawnError.message} (${code})` };
+      // ENOENT also comes from a missing working folder: name the real culprit.
+      const message = !existsSync(launch.cwd)
+        ? `its cwd ${launch.cwd} does not exist`
+        : `${program}: ${spawnError.message} (${code})`;
+      return { kind: 'start_failed', errorType: 'start', message };
     }
     const { code, signal } = exitInfo ?? { code: null, signal: null };
     if (code === 0 && signal === null) return { kind: 'normal' };
@@ -116,24 +128,47 @@ export function startProcess(
     openPipes = 0;
     report();
   });
-  child.on('exit', (code, signal) => {
-    exitInfo = { code, signal };
-    // Anything the job left behind in its group goes with it.
-    if (pid !== null) signalGroup(pid, 'SIGKILL');
-    timers.push(clock.setTimeout(report, PIPE_CLOSE_WAIT_MS));
-    maybeReport();
-  });
 
-  const term = (graceMs: number) => {
-    if (pid === null || exitInfo !== null) return;
-    signalGroup(pid, 'SIGTERM');
-    timers.push(clock.setTimeout(() => pid !== null && exitInfo === null && signalGroup(pid, 'SIGKILL'), graceMs));
+  const groupAlive = () => pid !== null && signalGroup(pid, 0);
+  let pipesDeadline: number | null = null;
+  /** The exit is reported once the main process, its group and its pipes are all gone. */
+  function maybeReport(): void {
+    if (reported || exitInfo === null) return;
+    if (groupAlive()) return; // leftovers are being stopped; polled below
+    if (openPipes <= 0) return report();
+    // Pipes held by something that escaped the group: wait a little, then report anyway.
+    pipesDeadline ??= clock.now() + PIPE_CLOSE_WAIT_MS;
+    if (clock.now() >= pipesDeadline) report();
+  }
+  const poll = () => {
+    maybeReport();
+    if (!reported) timers.push(clock.setTimeout(poll, 25));
   };
 
+  child.on('exit', (code, signal) => {
+    exitInfo = { code, signal };
+    // What the job left running in its group goes with it: SIGTERM, then SIGKILL
+    // after the grace of a stop already under way, or after LEFTOVER_KILL_MS.
+    if (pid !== null && groupAlive() && !stopping) {
+      signalGroup(pid, 'SIGTERM');
+      timers.push(clock.setTimeout(() => signalGroup(pid, 'SIGKILL'), LEFTOVER_KILL_MS));
+    }
+    poll();
+  });
+
+  let stopping = false;
   return {
     stop(mode: StopMode, graceMs: number) {
-      if (mode === 'terminate') term(graceMs);
-      else timers.push(clock.setTimeout(() => term(killWindowMs(graceMs)), graceMs));
+      if (pid === null || stopping) return;
+      stopping = true;
+      planStop(
+        clock,
+        timers,
+        mode,
+        graceMs,
+        () => signalGroup(pid, 'SIGTERM'),
+        () => signalGroup(pid, 'SIGKILL'),
+      );
     },
     kill() {
       if (pid !== null) signalGroup(pid, 'SIGKILL');

@@ -11,7 +11,7 @@ import type { Stream } from '../record/records.ts';
 import type { Clock, TimerHandle } from '../runtime/clock.ts';
 import type { ThreadLaunch } from '../runtime/spec.ts';
 import type { Exit, StopMode } from '../runtime/supervision.ts';
-import { type ChildEvents, killWindowMs, type RunningChild } from './host.ts';
+import { type ChildEvents, planStop, type RunningChild } from './host.ts';
 import { LineSplitter } from './output.ts';
 import { type HostApi, THREAD_PROTOCOL, type ThreadTask } from './thread-protocol.ts';
 import { nodeEndpoint, WORKER_EXEC_ARGV } from './worker-support.ts';
@@ -141,16 +141,19 @@ export function startThread(
     (err: unknown) => finish(failure(err)),
   );
 
-  const abortThenTerminate = (graceMs: number) => {
-    if (done) return;
-    control.port1.postMessage('abort');
-    timers.push(clock.setTimeout(() => hardStop.abort(), graceMs));
-  };
-
+  let stopping = false;
   return {
     stop(mode: StopMode, graceMs: number) {
-      if (mode === 'terminate') abortThenTerminate(graceMs);
-      else timers.push(clock.setTimeout(() => abortThenTerminate(killWindowMs(graceMs)), graceMs));
+      if (done || stopping) return;
+      stopping = true;
+      planStop(
+        clock,
+        timers,
+        mode,
+        graceMs,
+        () => !done && control.port1.postMessage('abort'),
+        () => hardStop.abort(),
+      );
     },
     kill() {
       hardStop.abort();

@@ -19,7 +19,10 @@ const name = z
     message: 'use letters, digits, "_", "." or "-", starting with a letter or digit',
   });
 
-const envValue = z.union([z.string(), z.number(), z.boolean()]).transform(String);
+/** Text handed to the operating system: no NUL bytes (execve cannot take them). */
+const osText = z.string().refine((s) => !s.includes('\0'), { message: 'contains a NUL byte' });
+
+const envValue = z.union([osText, z.number(), z.boolean()]).transform(String);
 
 export const errorPatternSchema = z.strictObject({
   pattern: z.string().min(1),
@@ -47,10 +50,10 @@ const childKeys = {
 
 export const actorSchema = z.strictObject({
   name,
-  script: z.string().min(1).optional(),
-  args: z.array(z.string()).optional(),
+  script: osText.min(1).optional(),
+  args: z.array(osText).optional(),
   interpreter: z.string().min(1).optional(),
-  command: z.array(z.string().min(1)).min(1).optional(),
+  command: z.array(osText.min(1)).min(1).optional(),
   module: z.string().min(1).optional(),
   cwd: z.string().min(1).optional(),
   env: z.record(z.string(), envValue).optional(),

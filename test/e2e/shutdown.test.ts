@@ -111,4 +111,18 @@ actors:
     expect(kinds).toEqual(['run_start', 'signal', 'shutdown', 'kill', 'run_end']);
     expect(query(db(dir), 'SELECT status FROM runs')[0]?.status).toBe('stopped');
   });
+
+  it('the grace covers the whole group: a worker behind a wrapper script gets its time to shut down', async () => {
+    const dir = project(`
+runtime: { shutdown_grace_seconds: 5 }
+actors:
+  - name: wrapped
+    command: [sh, -c, "python3 ${JOB_PY} --on-term-sleep 1 --on-term-touch clean.txt --pidfile pid.txt --forever; echo wrapper done"]
+`);
+    const run = startRun(dir);
+    await waitUntil(() => readPids(path.join(dir, 'pid.txt'))[0], 10_000, 'the worker to be ready');
+    const r = await run.stop();
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(path.join(dir, 'clean.txt'), 'utf8')).toBe('shut down cleanly\n');
+  });
 });
