@@ -163,8 +163,12 @@ export function call(
     let buffer = '';
     const timer = setTimeout(() => {
       socket.destroy();
+      // It is there but busy: never fall back to reading the file under a live writer.
       reject(
-        new HerderError('HERDER_ERR_NOT_LIVE', `${socketPath}: the live run did not answer within ${timeoutMs} ms`),
+        new HerderError(
+          'HERDER_ERR_CONTROL',
+          `${socketPath}: the live run did not answer within ${timeoutMs / 1000} s; it may be very busy, try again`,
+        ),
       );
     }, timeoutMs);
     socket.setEncoding('utf8');

@@ -63,6 +63,22 @@ export class LoggerService {
     }
   }
 
+  /** After the logging thread was restarted: reattach to the run already begun. */
+  resume(p: OpenParams, runId: number): Result<null> {
+    try {
+      clearStaleLock(p.dbPath);
+      const db = openForWrite(p.dbPath);
+      this.db = db;
+      this.runId = runId;
+      this.dbPath = p.dbPath;
+      this.writer = new RecordWriter(db, runId, p.retentionLines);
+      claimOwnership(p.dbPath);
+      return { ok: true, value: null };
+    } catch (e) {
+      return fail(e);
+    }
+  }
+
   write(records: LogRecord[]): Result<number> {
     try {
       if (this.writer === null) throw new Error('write before begin');

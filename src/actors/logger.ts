@@ -1,14 +1,20 @@
 /**
- * The logging actor as the rest of the runtime sees it: a mailbox of records
- * flushed in batches to the thread that owns the database. Output is bounded:
- * while the writer is behind by more than `bufferBytes`, new lines are
- * dropped, counted per actor, and the count recorded as an error once the
- * writer catches up. Events, errors and state are never dropped.
+ * The logging actor as the rest of the runtime sees it: records queued here
+ * and written in batches by the thread that owns the database.
+ *
+ * - Events, errors and state go in their own queue, written ahead of output,
+ *   so a flood of output never delays them (nor a live `status`).
+ * - Output is bounded: while the writer is behind by more than `bufferBytes`,
+ *   new lines are dropped and counted, and the count recorded as an error
+ *   while the overload lasts - loss is never silent.
+ * - A batch that fails to write (a lock held by another program, a full disk)
+ *   is kept and retried with backoff; nothing is thrown away for a passing fault.
+ * - If the logging thread dies it is restarted and reattached to the run.
  */
 import { Worker } from 'node:worker_threads';
 import { type Remote, wrap } from 'comlink';
 import type { EventRow, StatusDoc } from '../record/queries.ts';
-import { type LogRecord, type ProcessStateRow, type Stream, toTs } from '../record/records.ts';
+import { type LogRecord, type OutputRecord, type ProcessStateRow, type Stream, toTs } from '../record/records.ts';
 import type { UnfinishedRun } from '../record/runs.ts';
 import type { Clock, TimerHandle } from '../runtime/clock.ts';
 import { type ErrorCode, HerderError } from '../runtime/errors.ts';
@@ -18,6 +24,22 @@ import { nodeEndpoint, WORKER_EXEC_ARGV } from './worker-support.ts';
 const FLUSH_DELAY_MS = 50;
 const BATCH_RECORDS = 2_000;
 const BATCH_LINES = 20_000;
+const DROP_REPORT_EVERY_MS = 5_000;
+const RETRY_FIRST_MS = 500;
+const RETRY_MAX_MS = 30_000;
+const MAX_THREAD_RESTARTS = 3;
+/** How long the final flush keeps retrying a failing write before it reports the rest lost. */
+const FINAL_RETRY_BUDGET_MS = 10_000;
+
+/** Memory an output line holds while queued (its characters plus bookkeeping). */
+const lineCost = (line: string) => line.length * 2 + 64;
+
+interface QueuedOutput {
+  readonly record: OutputRecord;
+  readonly bytes: number;
+}
+
+class LoggerThreadDied extends Error {}
 
 function unwrap<T>(r: Result<T>): T {
   if (r.ok) return r.value;
@@ -25,15 +47,27 @@ function unwrap<T>(r: Result<T>): T {
 }
 
 export class Logger {
-  private readonly worker: Worker;
-  private readonly api: Remote<LoggerService>;
-  private queue: LogRecord[] = [];
+  private worker!: Worker;
+  private api!: Remote<LoggerService>;
+  private died!: Promise<never>;
+  private control: LogRecord[] = [];
+  private outputQueue: QueuedOutput[] = [];
   private pendingBytes = 0;
+  private controlQueued = 0;
+  private controlWritten = 0;
+  private readonly waiters: { upTo: number; resolve: () => void }[] = [];
   private readonly dropped = new Map<string, number>();
+  private lastDropReport = Number.NEGATIVE_INFINITY;
   private timer: TimerHandle | null = null;
   private flushing: Promise<void> | null = null;
-  private lost = 0;
-  private closed = false;
+  private retryMs = 0;
+  /** Output entries at the head of the queue that are being written right now. */
+  private inFlightOutputs = 0;
+  private failingSince: number | null = null;
+  private threadRestarts = 0;
+  private params: OpenParams | null = null;
+  private runId = 0;
+  private finishing = false;
   linesWritten = 0;
 
   constructor(
@@ -41,153 +75,257 @@ export class Logger {
     private readonly warn: (line: string) => void,
     private readonly bufferBytes: number,
   ) {
-    this.worker = new Worker(new URL('./logger-entry.mjs', import.meta.url), { execArgv: WORKER_EXEC_ARGV });
-    this.worker.on('error', (e) => this.warn(`herder: the logging thread failed: ${e.message}`));
-    this.api = wrap<LoggerService>(nodeEndpoint(this.worker));
+    this.startThread();
+  }
+
+  private startThread(): void {
+    const worker = new Worker(new URL('./logger-entry.mjs', import.meta.url), { execArgv: WORKER_EXEC_ARGV });
+    this.worker = worker;
+    this.api = wrap<LoggerService>(nodeEndpoint(worker));
+    this.died = new Promise<never>((_, reject) => {
+      worker.on('error', (e) => this.warn(`herder: the logging thread failed: ${e.message}`));
+      worker.on('exit', (code) => {
+        reject(new LoggerThreadDied(`the logging thread stopped (exit code ${code})`));
+        if (!this.finishing && this.worker === worker) void this.restartThread(code);
+      });
+    });
+    this.died.catch(() => {}); // observed through call()
+  }
+
+  private async restartThread(code: number): Promise<void> {
+    if (this.params === null || this.threadRestarts >= MAX_THREAD_RESTARTS) {
+      this.warn(
+        `herder: the logging thread stopped (exit code ${code}) and is not restarted again; records are kept in memory`,
+      );
+      return;
+    }
+    this.threadRestarts++;
+    this.warn(
+      `herder: the logging thread stopped (exit code ${code}); restarting it (${this.threadRestarts} of ${MAX_THREAD_RESTARTS})`,
+    );
+    this.startThread();
+    try {
+      unwrap(await this.call<Result<null>>(() => this.api.resume(this.params as OpenParams, this.runId)));
+      this.error('_herder', 'logger_restart', `the logging thread stopped (exit code ${code}) and was restarted`, '');
+    } catch (e) {
+      this.warn(`herder: the logging thread could not reopen the database: ${(e as Error).message}`);
+    }
+  }
+
+  /** A call into the thread that fails, rather than hangs, if the thread dies. */
+  private call<R>(fn: () => Promise<unknown>): Promise<R> {
+    return Promise.race([fn() as Promise<R>, this.died]);
   }
 
   async open(p: OpenParams): Promise<{ unfinished: UnfinishedRun[]; staleLockOf: number | null }> {
-    return unwrap(await this.api.open(p));
+    return unwrap(
+      await this.call<Result<{ unfinished: UnfinishedRun[]; staleLockOf: number | null }>>(() => this.api.open(p)),
+    );
   }
 
   async begin(p: OpenParams, crashed: readonly { id: number; reason: string }[]): Promise<number> {
-    return unwrap(await this.api.begin(p, [...crashed]));
+    this.runId = unwrap(await this.call<Result<number>>(() => this.api.begin(p, [...crashed])));
+    this.params = p;
+    return this.runId;
   }
 
   event(process: string, kind: string, detail: string): void {
-    this.push({ t: 'event', ts: toTs(this.clock.wall()), process, kind, detail });
+    this.pushControl({ t: 'event', ts: toTs(this.clock.wall()), process, kind, detail });
   }
 
   error(process: string, errorType: string, message: string, context: string): void {
-    this.push({ t: 'error', ts: toTs(this.clock.wall()), process, errorType, message, context });
+    this.pushControl({ t: 'error', ts: toTs(this.clock.wall()), process, errorType, message, context });
   }
 
   state(row: ProcessStateRow): void {
-    this.push({ t: 'state', row });
+    this.pushControl({ t: 'state', row });
   }
 
   output(process: string, pid: number | null, stream: Stream, lines: readonly string[]): void {
     if (lines.length === 0) return;
     let bytes = 0;
-    for (const l of lines) bytes += l.length + 48;
-    if (this.pendingBytes + bytes > this.bufferBytes || this.closed) {
+    for (const l of lines) bytes += lineCost(l);
+    if (this.pendingBytes + bytes > this.bufferBytes) {
       this.dropped.set(process, (this.dropped.get(process) ?? 0) + lines.length);
+      this.scheduleFlush();
       return;
     }
     this.pendingBytes += bytes;
-    this.push({ t: 'output', ts: toTs(this.clock.wall()), process, pid, stream, lines });
+    this.outputQueue.push({ record: { t: 'output', ts: toTs(this.clock.wall()), process, pid, stream, lines }, bytes });
+    this.scheduleFlush();
   }
 
-  private push(r: LogRecord): void {
-    this.queue.push(r);
-    if (this.timer === null && this.flushing === null) {
-      this.timer = this.clock.setTimeout(() => {
-        this.timer = null;
-        void this.flush();
-      }, FLUSH_DELAY_MS);
-    }
+  private pushControl(r: LogRecord): void {
+    this.control.push(r);
+    this.controlQueued++;
+    this.scheduleFlush();
   }
 
-  /** Writes everything queued so far; resolves when it is in the database. */
+  private scheduleFlush(delay = FLUSH_DELAY_MS): void {
+    if (this.timer !== null || this.flushing !== null) return;
+    this.timer = this.clock.setTimeout(() => {
+      this.timer = null;
+      void this.flush();
+    }, delay);
+  }
+
+  /** Writes everything queued so far; resolves when it is in the database (or reported lost). */
   flush(): Promise<void> {
     if (this.flushing === null) {
       this.flushing = this.drain().finally(() => {
         this.flushing = null;
-        if (this.queue.length > 0 && this.timer === null) {
-          this.timer = this.clock.setTimeout(() => {
-            this.timer = null;
-            void this.flush();
-          }, FLUSH_DELAY_MS);
+        if (this.control.length > 0 || this.outputQueue.length > 0 || this.dropped.size > 0) {
+          this.scheduleFlush(this.retryMs > 0 ? this.retryMs : FLUSH_DELAY_MS);
         }
       });
     }
     return this.flushing;
   }
 
-  private reportDrops(): void {
-    if (this.dropped.size === 0 || this.pendingBytes > this.bufferBytes / 2) return;
+  private reportDrops(force: boolean): void {
+    if (this.dropped.size === 0) return;
+    const now = this.clock.now();
+    const recovered = this.pendingBytes <= this.bufferBytes / 2;
+    if (!force && !recovered && now - this.lastDropReport < DROP_REPORT_EVERY_MS) return;
+    this.lastDropReport = now;
+    const limit = `${(this.bufferBytes / 1024 / 1024).toFixed(1)} MiB (runtime.output_buffer_mb)`;
     for (const [process, n] of this.dropped) {
-      this.queue.push({
-        t: 'error',
-        ts: toTs(this.clock.wall()),
+      this.error(
         process,
-        errorType: 'output_dropped',
-        message: `${n} output lines dropped: the database writer fell behind`,
-        context: `buffer limit ${(this.bufferBytes / 1024 / 1024).toFixed(1)} MiB (runtime.output_buffer_mb)`,
-      });
+        'output_dropped',
+        `${n} output lines dropped: the database writer fell behind`,
+        `buffer ${limit}`,
+      );
     }
     this.dropped.clear();
   }
 
+  private takeBatch(): { records: LogRecord[]; controlCount: number; bytes: number } {
+    const controlCount = Math.min(this.control.length, BATCH_RECORDS);
+    const records = this.control.slice(0, controlCount);
+    let lines = 0;
+    let bytes = 0;
+    let n = 0;
+    while (n < this.outputQueue.length && records.length < BATCH_RECORDS && lines < BATCH_LINES) {
+      const q = this.outputQueue[n] as QueuedOutput;
+      records.push(q.record);
+      lines += q.record.lines.length;
+      bytes += q.bytes;
+      n++;
+    }
+    return { records, controlCount, bytes };
+  }
+
   private async drain(): Promise<void> {
     for (;;) {
-      this.reportDrops();
-      if (this.queue.length === 0) return;
+      this.reportDrops(false);
+      if (this.control.length === 0 && this.outputQueue.length === 0) return;
       const batch = this.takeBatch();
-      let bytes = 0;
-      for (const r of batch) if (r.t === 'output') for (const l of r.lines) bytes += l.length + 48;
-      const res = await this.api.write(batch);
-      this.pendingBytes -= bytes;
-      if (res.ok) {
-        this.linesWritten += res.value;
-      } else {
-        this.lost += batch.length;
-        this.warn(`herder: could not write ${batch.length} records to the database: ${res.message}`);
-        this.queue.unshift({
-          t: 'error',
-          ts: toTs(this.clock.wall()),
-          process: '_herder',
-          errorType: 'record_lost',
-          message: `${batch.length} records could not be written: ${res.message}`,
-          context: '',
-        });
-        if (this.lost > 10 * BATCH_RECORDS) return; // the disk is gone; stop retrying in a loop
+      this.inFlightOutputs = batch.records.length - batch.controlCount;
+      let res: Result<number>;
+      try {
+        res = await this.call<Result<number>>(() => this.api.write(batch.records));
+      } catch (e) {
+        res = { ok: false, code: 'HERDER_ERR_INTERNAL', message: (e as Error).message };
+      }
+      const written = Math.min(this.inFlightOutputs, this.outputQueue.length);
+      this.inFlightOutputs = 0;
+      if (!res.ok) {
+        this.writeFailed(res.message);
+        return; // retried after a backoff by flush()'s reschedule
+      }
+      // Written: take the batch off the queues.
+      this.control.splice(0, batch.controlCount);
+      this.outputQueue.splice(0, written);
+      this.pendingBytes = Math.max(0, this.pendingBytes - batch.bytes);
+      this.linesWritten += res.value;
+      this.controlWritten += batch.controlCount;
+      this.wakeWaiters();
+      if (this.failingSince !== null) {
+        this.warn('herder: the database accepts writes again');
+        this.failingSince = null;
+      }
+      this.retryMs = 0;
+    }
+  }
+
+  private writeFailed(message: string): void {
+    if (this.failingSince === null) {
+      this.failingSince = this.clock.now();
+      this.warn(`herder: could not write to the database (${message}); keeping the records and retrying`);
+    }
+    this.retryMs = Math.min(RETRY_MAX_MS, this.retryMs === 0 ? RETRY_FIRST_MS : this.retryMs * 2);
+  }
+
+  private wakeWaiters(): void {
+    for (let i = this.waiters.length - 1; i >= 0; i--) {
+      const w = this.waiters[i];
+      if (w !== undefined && w.upTo <= this.controlWritten) {
+        this.waiters.splice(i, 1);
+        w.resolve();
       }
     }
   }
 
-  private takeBatch(): LogRecord[] {
-    let lines = 0;
-    let i = 0;
-    while (i < this.queue.length && i < BATCH_RECORDS && lines < BATCH_LINES) {
-      const r = this.queue[i];
-      if (r?.t === 'output') lines += r.lines.length;
-      i++;
-    }
-    return this.queue.splice(0, i);
+  /** Resolves once every event, error and state queued before the call is written (output may still be queued). */
+  private syncControl(): Promise<void> {
+    const upTo = this.controlQueued;
+    if (upTo <= this.controlWritten) return Promise.resolve();
+    const done = new Promise<void>((resolve) => this.waiters.push({ upTo, resolve }));
+    void this.flush();
+    return done;
   }
 
   async status(): Promise<StatusDoc> {
-    await this.flush();
-    return unwrap(await this.api.status(toTs(this.clock.wall())));
+    await this.syncControl();
+    return unwrap(await this.call<Result<StatusDoc>>(() => this.api.status(toTs(this.clock.wall()))));
   }
 
   async events(limit: number): Promise<EventRow[]> {
-    await this.flush();
-    return unwrap(await this.api.events(limit));
+    await this.syncControl();
+    return unwrap(await this.call<Result<EventRow[]>>(() => this.api.events(limit)));
   }
 
-  get droppedLines(): number {
-    let n = 0;
-    for (const v of this.dropped.values()) n += v;
-    return n;
+  /** Gives up on the output still queued (counted as dropped), so that a stop asked for twice ends sooner. */
+  abandonOutput(): void {
+    const inFlight = this.outputQueue.slice(0, this.inFlightOutputs);
+    for (const q of this.outputQueue.slice(this.inFlightOutputs)) {
+      const p = q.record.process;
+      this.dropped.set(p, (this.dropped.get(p) ?? 0) + q.record.lines.length);
+    }
+    this.outputQueue = inFlight;
+    this.pendingBytes = inFlight.reduce((n, q) => n + q.bytes, 0);
+    this.reportDrops(true);
   }
 
   /** Flushes everything, closes the run and the database, and ends the thread. */
   async finish(p: { status: string; exitCode: number; reason: string }): Promise<void> {
     if (this.timer !== null) this.clock.clearTimeout(this.timer);
     this.timer = null;
-    await this.flush();
-    this.closed = true;
-    this.reportDrops();
-    this.dropped.clear();
-    await this.flush();
-    const r = await this.api.finish({ ...p, endedAt: toTs(this.clock.wall()) });
-    await this.worker.terminate();
-    unwrap(r);
+    const started = this.clock.now();
+    for (;;) {
+      await this.flush();
+      this.reportDrops(true);
+      if (this.control.length === 0 && this.outputQueue.length === 0) break;
+      if (this.clock.now() - started > FINAL_RETRY_BUDGET_MS) {
+        const lines = this.outputQueue.reduce((n, q) => n + q.record.lines.length, 0);
+        this.warn(
+          `herder: ${this.control.length} records and ${lines} output lines could not be written to the database and are lost`,
+        );
+        break;
+      }
+      await new Promise<void>((r) => this.clock.setTimeout(r, this.retryMs || FLUSH_DELAY_MS));
+    }
+    this.finishing = true;
+    try {
+      unwrap(await this.call<Result<null>>(() => this.api.finish({ ...p, endedAt: toTs(this.clock.wall()) })));
+    } finally {
+      await this.worker.terminate();
+    }
   }
 
   async terminate(): Promise<void> {
+    this.finishing = true;
     await this.worker.terminate();
   }
 }

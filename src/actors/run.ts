@@ -55,9 +55,59 @@ function longestStop(spec: SupervisorSpec): number {
   return ms;
 }
 
+type Phase = 'starting' | 'running' | 'closing';
+
 export async function runHerder(spec: RunSpec, opts: RunOptions): Promise<RunResult> {
   const clock = opts.clock ?? systemClock();
-  const logger = new Logger(clock, opts.warn, spec.outputBufferBytes);
+
+  // Signals are handled from the first moment: one that arrives while the
+  // record opens is honoured once the run is up, and one during the final
+  // flush gives up the output still queued instead of killing herder.
+  let phase: Phase = 'starting';
+  let interrupts = 0;
+  let stopAsked: NodeJS.Signals | null = null;
+  let onRunningSignal: (signal: NodeJS.Signals) => void = () => {};
+  let logger: Logger | null = null;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (signal === 'SIGINT') interrupts++;
+    if (phase === 'starting') stopAsked ??= signal;
+    else if (phase === 'running') onRunningSignal(signal);
+    else logger?.abandonOutput();
+  };
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  if (opts.handleSignals !== false) for (const s of signals) process.on(s, onSignal);
+  try {
+    logger = new Logger(clock, opts.warn, spec.outputBufferBytes);
+    return await runWith(spec, opts, clock, logger, {
+      interrupts: () => interrupts,
+      stopAsked: () => stopAsked,
+      setPhase: (p) => {
+        phase = p;
+      },
+      onSignal: (fn) => {
+        onRunningSignal = fn;
+      },
+    });
+  } finally {
+    // Handlers stay until the record is closed: a late Ctrl-C must not cut the final flush.
+    if (opts.handleSignals !== false) for (const s of signals) process.off(s, onSignal);
+  }
+}
+
+interface SignalState {
+  interrupts(): number;
+  stopAsked(): NodeJS.Signals | null;
+  setPhase(p: Phase): void;
+  onSignal(fn: (signal: NodeJS.Signals) => void): void;
+}
+
+async function runWith(
+  spec: RunSpec,
+  opts: RunOptions,
+  clock: Clock,
+  logger: Logger,
+  sig: SignalState,
+): Promise<RunResult> {
   const params = {
     dbPath: spec.dbPath,
     configPath: spec.configPath,
@@ -93,6 +143,7 @@ export async function runHerder(spec: RunSpec, opts: RunOptions): Promise<RunRes
   const reaper = new Reaper(opts.warn);
   const pools = new ThreadPools();
   const echo = opts.echo ? new Echo(new EchoWriter(opts.warn), opts.colour) : null;
+  const stats = { givenUp: 0 };
   let bug: unknown = null;
   let rootExit: Exit | null = null;
   let endReason = 'every actor finished or was given up';
@@ -115,6 +166,7 @@ export async function runHerder(spec: RunSpec, opts: RunOptions): Promise<RunRes
       reaper,
       pools,
       echo,
+      stats,
       random: Math.random,
       onBug: (e) => {
         bug = e;
@@ -169,10 +221,8 @@ export async function runHerder(spec: RunSpec, opts: RunOptions): Promise<RunRes
           shutdown(`deadline reached (${formatMs(spec.maxRuntimeMs ?? 0)})`, 'completed');
         }, spec.maxRuntimeMs);
 
-  let interrupts = 0;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (signal === 'SIGINT') interrupts++;
-    if (interrupts >= 2) {
+  const stopOn = (signal: NodeJS.Signals) => {
+    if (sig.interrupts() >= 2) {
       note('kill', 'second SIGINT: killing every actor now');
       root.kill();
       return;
@@ -180,8 +230,7 @@ export async function runHerder(spec: RunSpec, opts: RunOptions): Promise<RunRes
     note('signal', `${signal} received; stopping (press Ctrl-C again to kill at once)`);
     shutdown(`${signal} received`, 'stopped');
   };
-  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-  if (opts.handleSignals !== false) for (const s of signals) process.on(s, onSignal);
+  sig.onSignal(stopOn);
 
   note(
     'run_start',
@@ -190,7 +239,11 @@ export async function runHerder(spec: RunSpec, opts: RunOptions): Promise<RunRes
     }`,
   );
   root.start();
+  sig.setPhase('running');
+  const early = sig.stopAsked();
+  if (early !== null) stopOn(early);
   await done;
+  sig.setPhase('closing');
 
   if (deadline !== null) clock.clearTimeout(deadline);
   if (watchdog !== null) clock.clearTimeout(watchdog);
@@ -200,7 +253,7 @@ export async function runHerder(spec: RunSpec, opts: RunOptions): Promise<RunRes
     status = 'failed';
     exitCode = 1;
     endReason = finalExit.kind === 'crash' ? finalExit.message : finalExit.kind;
-  } else if (status === 'finished' && root.state.children.some((c) => c.status.tag === 'fatal')) {
+  } else if (status === 'finished' && stats.givenUp > 0) {
     exitCode = 1;
     endReason = 'every actor finished or was given up; some were given up';
   }
@@ -214,8 +267,11 @@ export async function runHerder(spec: RunSpec, opts: RunOptions): Promise<RunRes
   await control.close();
   await pools.closeAll();
   reaper.close();
-  await logger.finish({ status, exitCode, reason: endReason });
-  // Handlers stay until the record is closed: a late Ctrl-C must not cut the final flush.
-  if (opts.handleSignals !== false) for (const s of signals) process.off(s, onSignal);
+  try {
+    await logger.finish({ status, exitCode, reason: endReason });
+  } catch (e) {
+    opts.warn(`herder: could not close the run in the database: ${e instanceof Error ? e.message : String(e)}`);
+    exitCode = 1;
+  }
   return { runId, exitCode, status, reason: endReason };
 }

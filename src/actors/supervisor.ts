@@ -36,6 +36,8 @@ export interface RuntimeDeps {
   readonly echo: Echo | null;
   readonly random: () => number;
   readonly onBug: (error: unknown) => void;
+  /** Counts across the whole tree, for the run's outcome. */
+  readonly stats: { givenUp: number };
 }
 
 export interface Parent {
@@ -116,6 +118,7 @@ export class SupervisorActor implements RunningChild {
         return;
       }
       case 'event':
+        if (effect.kind === 'giveup') this.deps.stats.givenUp++;
         this.deps.logger.event(effect.process, effect.kind, effect.detail);
         this.deps.echo?.event(effect.process, effect.kind, effect.detail);
         return;

@@ -16,22 +16,30 @@ export interface Clock {
   clearTimeout(handle: TimerHandle): void;
 }
 
+/** Node's timers overflow past 2^31-1 ms (24.8 days); longer waits are chained. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export function systemClock(): Clock {
   let next = 1;
   const live = new Map<number, NodeJS.Timeout>();
+  const arm = (id: number, fn: () => void, ms: number) => {
+    const step = Math.min(Math.max(0, ms), MAX_TIMER_MS);
+    const t = setTimeout(() => {
+      if (ms > MAX_TIMER_MS) {
+        arm(id, fn, ms - MAX_TIMER_MS);
+        return;
+      }
+      live.delete(id);
+      fn();
+    }, step);
+    live.set(id, t);
+  };
   return {
     now: () => performance.now(),
     wall: () => Date.now(),
     setTimeout(fn, ms) {
       const id = next++;
-      const t = setTimeout(
-        () => {
-          live.delete(id);
-          fn();
-        },
-        Math.max(0, ms),
-      );
-      live.set(id, t);
+      arm(id, fn, ms);
       return { id };
     },
     clearTimeout(handle) {

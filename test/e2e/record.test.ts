@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import sqlite from 'node-sqlite3-wasm';
 import { describe, expect, it } from 'vitest';
-import { JOB_PY, project, query, ROOT, runCli } from '../helpers/cli.ts';
+import { JOB_PY, project, query, ROOT, runCli, startRun, waitForActor } from '../helpers/cli.ts';
 
 const WRITER = path.join(ROOT, 'test', 'fixtures', 'writer.py');
 const simple = `
@@ -137,5 +137,32 @@ actors:
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/the database is locked/);
     expect(existsSync(`${file}.lock`)).toBe(true);
+  });
+
+  it('keeps and retries records while another program holds the database; nothing is lost', async () => {
+    const dir = project(`
+actors:
+  - name: ticker
+    command: [sh, -c, "i=0; while [ $i -lt 40 ]; do i=$((i+1)); echo line $i; sleep 0.25; done"]
+    requires_loop: true
+    loop_interval: 3600
+`);
+    const file = path.join(dir, 'herder.db');
+    const run = startRun(dir);
+    await waitForActor(dir, 'ticker', (a) => a.state === 'running');
+    const holder = new sqlite.Database(file);
+    holder.exec('BEGIN EXCLUSIVE');
+    await new Promise((r) => setTimeout(r, 7_000)); // longer than herder's 5 s busy timeout
+    holder.exec('ROLLBACK');
+    holder.close();
+    await waitForActor(dir, 'ticker', (a) => a.state === 'loop_wait', 30_000);
+    const r = await run.stop();
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/could not write to the database \(.*locked.*\); keeping the records and retrying/);
+    expect(r.stderr).toContain('the database accepts writes again');
+    const lines = query(file, "SELECT line FROM process_output WHERE process = 'ticker' ORDER BY id").map(
+      (x) => x.line,
+    );
+    expect(lines).toEqual(Array.from({ length: 40 }, (_, i) => `line ${i + 1}`));
   });
 });

@@ -133,3 +133,25 @@ actors:
     expect(state(dir).steady).toMatchObject({ state: 'stopped' });
   });
 });
+
+describe("the run's outcome", () => {
+  it('ends by itself with exit 1 when an actor deep in the tree was given up and nothing is left', async () => {
+    const dir = project(`
+runtime: { restart_jitter: 0 }
+actors:
+  - supervisor: feeds
+    actors:
+      - name: bad
+        script: ${JOB_PY}
+        args: [--exit, "3"]
+        restart_delay: 0
+        max_restarts: 1
+      - name: good
+        script: ${JOB_PY}
+        restart: transient
+`);
+    const r = await runCli(['--runtime', '5', '--no-echo'], dir);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain('finished: every actor finished or was given up; some were given up');
+  });
+});

@@ -1,6 +1,6 @@
 /** ManualClock: the clock every unit test of timing relies on. */
-import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/runtime/clock.ts';
+import { describe, expect, it, vi } from 'vitest';
+import { ManualClock, systemClock } from '../../src/runtime/clock.ts';
 
 describe('ManualClock', () => {
   it('only moves when advanced; wall = origin + now', () => {
@@ -71,5 +71,40 @@ describe('ManualClock', () => {
     }, -50);
     clock.advance(0);
     expect(at).toBe(100);
+  });
+});
+
+describe('systemClock', () => {
+  it('chains waits longer than Node can time (24.8 days) instead of firing at once', () => {
+    vi.useFakeTimers();
+    try {
+      const clock = systemClock();
+      const fired = vi.fn();
+      const fiftyDays = 50 * 24 * 3600 * 1000;
+      clock.setTimeout(fired, fiftyDays);
+      vi.advanceTimersByTime(1000);
+      expect(fired).not.toHaveBeenCalled();
+      vi.advanceTimersByTime(fiftyDays - 2000);
+      expect(fired).not.toHaveBeenCalled();
+      vi.advanceTimersByTime(1000);
+      expect(fired).toHaveBeenCalledOnce();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('cancels a chained wait', () => {
+    vi.useFakeTimers();
+    try {
+      const clock = systemClock();
+      const fired = vi.fn();
+      const h = clock.setTimeout(fired, 2 ** 31 + 5_000);
+      vi.advanceTimersByTime(2 ** 31);
+      clock.clearTimeout(h);
+      vi.advanceTimersByTime(10_000);
+      expect(fired).not.toHaveBeenCalled();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
