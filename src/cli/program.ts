@@ -7,7 +7,7 @@ import { isatty } from 'node:tty';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { runHerder } from '../actors/run.ts';
 import { displayPath, loadConfig } from '../config/load.ts';
-import { isHerderError } from '../runtime/errors.ts';
+import { HerderError, isHerderError } from '../runtime/errors.ts';
 import { allWorkers } from '../runtime/spec.ts';
 import { resolveDbPath } from './db-path.ts';
 
@@ -82,7 +82,13 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--db <path>', 'the database file (default: runtime.db in the config)')
     .option('--echo', "print each actor's output, prefixed by its name (default when stdout is a terminal)")
     .option('--no-echo', 'do not print actor output')
-    .action(async (flags: RunFlags) => setExit(await run(flags)));
+    .argument('[command]') // only to name a mistyped command; see the action
+    .action(async (command: string | undefined, flags: RunFlags) => {
+      if (command !== undefined) {
+        throw new HerderError('HERDER_ERR_ARGS', `herder: unknown command "${command}" (commands: run, check, status; see --help)`);
+      }
+      setExit(await run(flags));
+    });
 
   program
     .command('check')
