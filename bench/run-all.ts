@@ -17,7 +17,15 @@ import path from 'node:path';
 import type { BenchResult } from './lib.ts';
 import { BENCH, QUICK, RESULTS, ROOT, TSX } from './lib.ts';
 
-const SUITE = ['restart-latency', 'thread-restart', 'output-flood', 'idle-cost', 'stop-time', 'orphans'] as const;
+const SUITE = [
+  'restart-latency',
+  'thread-restart',
+  'output-flood',
+  'idle-cost',
+  'stop-time',
+  'orphans',
+  'sqlite-tier',
+] as const;
 /** Outer limit per benchmark; each also has its own, shorter guard. */
 const LIMIT_MS = 360_000;
 
