@@ -31,8 +31,8 @@ const MAX_THREAD_RESTARTS = 3;
 /** How long the final flush keeps retrying a failing write before it reports the rest lost. */
 const FINAL_RETRY_BUDGET_MS = 10_000;
 
-/** Memory an output line holds while queued (its characters plus bookkeeping). */
-const lineCost = (line: string) => line.length * 2 + 64;
+/** Memory an output line holds while queued, beyond its characters (two bytes each), then as a row in the writer. */
+const LINE_OVERHEAD = 64;
 
 interface QueuedOutput {
   readonly record: OutputRecord;
@@ -79,7 +79,10 @@ export class Logger {
   }
 
   private startThread(): void {
-    const worker = new Worker(new URL('./logger-entry.mjs', import.meta.url), { execArgv: WORKER_EXEC_ARGV });
+    const worker = new Worker(new URL('./logger-entry.mjs', import.meta.url), {
+      execArgv: WORKER_EXEC_ARGV,
+      resourceLimits: { maxYoungGenerationSizeMb: 4 },
+    });
     this.worker = worker;
     this.api = wrap<LoggerService>(nodeEndpoint(worker));
     this.died = new Promise<never>((_, reject) => {
@@ -143,15 +146,24 @@ export class Logger {
 
   output(process: string, pid: number | null, stream: Stream, lines: readonly string[]): void {
     if (lines.length === 0) return;
-    let bytes = 0;
-    for (const l of lines) bytes += lineCost(l);
+    const text = lines.join('\n');
+    const bytes = text.length * 2 + lines.length * LINE_OVERHEAD;
     if (this.pendingBytes + bytes > this.bufferBytes) {
       this.dropped.set(process, (this.dropped.get(process) ?? 0) + lines.length);
       this.scheduleFlush();
       return;
     }
     this.pendingBytes += bytes;
-    this.outputQueue.push({ record: { t: 'output', ts: toTs(this.clock.wall()), process, pid, stream, lines }, bytes });
+    const record: OutputRecord = {
+      t: 'output',
+      ts: toTs(this.clock.wall()),
+      process,
+      pid,
+      stream,
+      text,
+      count: lines.length,
+    };
+    this.outputQueue.push({ record, bytes });
     this.scheduleFlush();
   }
 
@@ -209,7 +221,7 @@ export class Logger {
     while (n < this.outputQueue.length && records.length < BATCH_RECORDS && lines < BATCH_LINES) {
       const q = this.outputQueue[n] as QueuedOutput;
       records.push(q.record);
-      lines += q.record.lines.length;
+      lines += q.record.count;
       bytes += q.bytes;
       n++;
     }
@@ -291,7 +303,7 @@ export class Logger {
     const inFlight = this.outputQueue.slice(0, this.inFlightOutputs);
     for (const q of this.outputQueue.slice(this.inFlightOutputs)) {
       const p = q.record.process;
-      this.dropped.set(p, (this.dropped.get(p) ?? 0) + q.record.lines.length);
+      this.dropped.set(p, (this.dropped.get(p) ?? 0) + q.record.count);
     }
     this.outputQueue = inFlight;
     this.pendingBytes = inFlight.reduce((n, q) => n + q.bytes, 0);
@@ -308,7 +320,7 @@ export class Logger {
       this.reportDrops(true);
       if (this.control.length === 0 && this.outputQueue.length === 0) break;
       if (this.clock.now() - started > FINAL_RETRY_BUDGET_MS) {
-        const lines = this.outputQueue.reduce((n, q) => n + q.record.lines.length, 0);
+        const lines = this.outputQueue.reduce((n, q) => n + q.record.count, 0);
         this.warn(
           `herder: ${this.control.length} records and ${lines} output lines could not be written to the database and are lost`,
         );

@@ -85,7 +85,10 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .argument('[command]') // only to name a mistyped command; see the action
     .action(async (command: string | undefined, flags: RunFlags) => {
       if (command !== undefined) {
-        throw new HerderError('HERDER_ERR_ARGS', `herder: unknown command "${command}" (commands: run, check, status; see --help)`);
+        throw new HerderError(
+          'HERDER_ERR_ARGS',
+          `herder: unknown command "${command}" (commands: run, check, status; see --help)`,
+        );
       }
       setExit(await run(flags));
     });

@@ -18,14 +18,19 @@ export interface ErrorRecord {
   readonly context: string;
 }
 
-/** Lines read in one go from one stream share a timestamp. */
+/**
+ * Lines read in one go from one stream share a timestamp. They travel joined
+ * by "\n" (a line never contains one): one string crosses to the logging
+ * thread as a plain copy, where thousands of small ones would be cloned one by one.
+ */
 export interface OutputRecord {
   readonly t: 'output';
   readonly ts: number;
   readonly process: string;
   readonly pid: number | null;
   readonly stream: Stream;
-  readonly lines: readonly string[];
+  readonly text: string;
+  readonly count: number;
 }
 
 export interface ProcessStateRow {

@@ -67,9 +67,9 @@ export class RecordWriter {
         this.insError.run([this.runId, r.ts, r.process, r.errorType, r.message, r.context]);
         return 0;
       case 'output':
-        for (const line of r.lines) this.insOutput.run([this.runId, r.ts, r.process, r.pid, r.stream, line]);
-        this.sincePrune.set(r.process, (this.sincePrune.get(r.process) ?? 0) + r.lines.length);
-        return r.lines.length;
+        for (const line of r.text.split('\n')) this.insOutput.run([this.runId, r.ts, r.process, r.pid, r.stream, line]);
+        this.sincePrune.set(r.process, (this.sincePrune.get(r.process) ?? 0) + r.count);
+        return r.count;
       case 'state':
         this.state(r.row);
         return 0;
