@@ -4,9 +4,11 @@
  * only it, and piscina keeps a fresh worker warm for the next run. Stopping
  * aborts ctx.signal; after the grace, the worker is terminated.
  */
+
+import { createRequire } from 'node:module';
 import { MessageChannel } from 'node:worker_threads';
 import { expose } from 'comlink';
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
 import type { Stream } from '../record/records.ts';
 import type { Clock, TimerHandle } from '../runtime/clock.ts';
 import type { ThreadLaunch } from '../runtime/spec.ts';
@@ -25,7 +27,9 @@ export class ThreadPools {
   get(name: string, launch: ThreadLaunch): Piscina {
     let pool = this.pools.get(name);
     if (pool === undefined) {
-      pool = new Piscina({
+      // Loaded on first use: a run without thread actors never carries piscina.
+      const { Piscina: Pool } = createRequire(import.meta.url)('piscina') as typeof import('piscina');
+      pool = new Pool({
         filename: WORKER_URL,
         minThreads: 1,
         maxThreads: 1,

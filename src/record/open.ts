@@ -3,13 +3,24 @@
  * names the file and the fix.
  */
 import { existsSync } from 'node:fs';
-import sqlite from 'node-sqlite3-wasm';
+import { createRequire } from 'node:module';
+import type sqliteModule from 'node-sqlite3-wasm';
 import { HerderError } from '../runtime/errors.ts';
 import { clearStaleLock } from './owner.ts';
 import { DDL, SCHEMA_VERSION } from './schema.ts';
 
-const { Database } = sqlite;
-export type Db = InstanceType<typeof Database>;
+export type Db = InstanceType<typeof sqliteModule.Database>;
+
+/**
+ * node-sqlite3-wasm compiles and instantiates its WebAssembly when it is
+ * loaded, so it is loaded on first use: only the logging thread (and a
+ * `status` reading a finished run) pays for it, never herder's main thread.
+ */
+let loaded: typeof sqliteModule | null = null;
+function sqlite(): typeof sqliteModule {
+  loaded ??= createRequire(import.meta.url)('node-sqlite3-wasm') as typeof sqliteModule;
+  return loaded;
+}
 
 function translate(file: string, e: unknown): HerderError {
   const msg = e instanceof Error ? e.message : String(e);
@@ -50,7 +61,7 @@ function checkVersion(file: string, db: Db): number {
 export function openForWrite(file: string): Db {
   let db: Db | undefined;
   try {
-    db = new Database(file);
+    db = new (sqlite().Database)(file);
     db.exec('PRAGMA busy_timeout = 5000');
     const version = checkVersion(file, db);
     if (version < SCHEMA_VERSION) {
@@ -82,7 +93,7 @@ export function openForRead(file: string): Db {
   }
   if (clearStaleLock(file) !== null) {
     try {
-      const db = new Database(file, { fileMustExist: true });
+      const db = new (sqlite().Database)(file, { fileMustExist: true });
       db.exec('BEGIN IMMEDIATE; ROLLBACK;');
       db.close();
     } catch (e) {
@@ -91,7 +102,7 @@ export function openForRead(file: string): Db {
   }
   let db: Db | undefined;
   try {
-    db = new Database(file, { readOnly: true, fileMustExist: true });
+    db = new (sqlite().Database)(file, { readOnly: true, fileMustExist: true });
     db.exec('PRAGMA busy_timeout = 5000');
     const version = checkVersion(file, db);
     if (version === 0) {
