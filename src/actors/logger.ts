@@ -14,7 +14,14 @@
 import { Worker } from 'node:worker_threads';
 import { type Remote, wrap } from 'comlink';
 import type { EventRow, StatusDoc } from '../record/queries.ts';
-import { type LogRecord, type OutputRecord, type ProcessStateRow, type Stream, toTs } from '../record/records.ts';
+import {
+  type LogRecord,
+  type OutputRecord,
+  type ProcessStateRow,
+  type Stream,
+  toTs,
+  type UsageRow,
+} from '../record/records.ts';
 import type { UnfinishedRun } from '../record/runs.ts';
 import type { Clock, TimerHandle } from '../runtime/clock.ts';
 import { type ErrorCode, HerderError } from '../runtime/errors.ts';
@@ -142,6 +149,10 @@ export class Logger {
 
   state(row: ProcessStateRow): void {
     this.pushControl({ t: 'state', row });
+  }
+
+  usage(row: UsageRow): void {
+    this.pushControl({ t: 'usage', ts: toTs(this.clock.wall()), row });
   }
 
   output(process: string, pid: number | null, stream: Stream, lines: readonly string[]): void {

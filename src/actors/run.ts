@@ -19,6 +19,7 @@ import { killWindowMs } from './host.ts';
 import { Logger } from './logger.ts';
 import { Echo } from './output.ts';
 import { Reaper } from './reaper.ts';
+import { LiveActors, Sampler } from './sampler.ts';
 import { SupervisorActor } from './supervisor.ts';
 import { ThreadPools } from './thread-actor.ts';
 
@@ -144,6 +145,9 @@ async function runWith(
   const pools = new ThreadPools();
   const echo = opts.echo ? new Echo(new EchoWriter(opts.warn), opts.colour) : null;
   const stats = { givenUp: 0 };
+  const live = new LiveActors();
+  const sampler =
+    spec.sampleIntervalMs === null ? null : new Sampler(clock, logger, live, spec.sampleIntervalMs, spec.dbPath);
   let bug: unknown = null;
   let rootExit: Exit | null = null;
   let endReason = 'every actor finished or was given up';
@@ -167,6 +171,8 @@ async function runWith(
       pools,
       echo,
       stats,
+      live,
+      sampleMs: spec.sampleIntervalMs ?? 0,
       random: Math.random,
       onBug: (e) => {
         bug = e;
@@ -239,11 +245,13 @@ async function runWith(
     }`,
   );
   root.start();
+  sampler?.start();
   sig.setPhase('running');
   const early = sig.stopAsked();
   if (early !== null) stopOn(early);
   await done;
   sig.setPhase('closing');
+  sampler?.stop();
 
   if (deadline !== null) clock.clearTimeout(deadline);
   if (watchdog !== null) clock.clearTimeout(watchdog);

@@ -26,6 +26,7 @@ import type { Logger } from './logger.ts';
 import type { Echo } from './output.ts';
 import { startProcess } from './process-actor.ts';
 import type { Reaper } from './reaper.ts';
+import type { LiveActors } from './sampler.ts';
 import { startThread, type ThreadPools } from './thread-actor.ts';
 
 export interface RuntimeDeps {
@@ -38,6 +39,9 @@ export interface RuntimeDeps {
   readonly onBug: (error: unknown) => void;
   /** Counts across the whole tree, for the run's outcome. */
   readonly stats: { givenUp: number };
+  /** Live pids and thread figures, for the sampler. */
+  readonly live: LiveActors;
+  readonly sampleMs: number;
 }
 
 export interface Parent {
@@ -150,9 +154,12 @@ export class SupervisorActor implements RunningChild {
     return {
       started: (pid, pidStart) => {
         this.pidStarts.set(name, pidStart);
+        if (pid !== null) this.deps.live.processes.set(name, pid);
         this.runner.send({ type: 'started', child: name, pid });
       },
       exited: (exit) => {
+        this.deps.live.processes.delete(name);
+        this.deps.live.threads.delete(name);
         this.handles.delete(name);
         this.pidStarts.delete(name);
         this.runner.send({ type: 'exited', child: name, exit });
@@ -192,7 +199,20 @@ export class SupervisorActor implements RunningChild {
             },
             events,
           )
-        : startThread(name, spec.launch, c.runs, { clock, pools: this.deps.pools, output, reportError }, events);
+        : startThread(
+            name,
+            spec.launch,
+            c.runs,
+            {
+              clock,
+              pools: this.deps.pools,
+              output,
+              reportError,
+              sampleMs: this.deps.sampleMs,
+              usage: (u) => this.deps.live.threads.set(name, u),
+            },
+            events,
+          );
     // An exit can be reported synchronously (spawn failure): only keep live handles.
     const now = this.runner.snapshot.children.find((x) => x.spec.name === name);
     if (now === undefined || now.status.tag === 'running' || now.status.tag === 'stopping')

@@ -15,6 +15,7 @@ import type { ThreadLaunch } from '../runtime/spec.ts';
 import type { Exit, StopMode } from '../runtime/supervision.ts';
 import { type ChildEvents, planStop, type RunningChild } from './host.ts';
 import { LineSplitter } from './output.ts';
+import type { ThreadUsage } from './sampler.ts';
 import { type HostApi, THREAD_PROTOCOL, type ThreadTask } from './thread-protocol.ts';
 import { nodeEndpoint, WORKER_EXEC_ARGV } from './worker-support.ts';
 
@@ -56,6 +57,8 @@ export interface ThreadDeps {
   readonly pools: ThreadPools;
   readonly output: (pid: number | null, stream: Stream, lines: string[]) => void;
   readonly reportError: (errorType: string, message: string, context: string) => void;
+  readonly usage: (u: ThreadUsage) => void;
+  readonly sampleMs: number;
 }
 
 export function startThread(
@@ -86,6 +89,7 @@ export function startThread(
     thrown: (errorType, message, stack) => {
       thrown = { errorType, message, stack };
     },
+    usage: (u) => deps.usage({ heapUsedMb: u.heapUsedMb, rssMb: u.heapTotalMb, elu: u.elu }),
     sync: () => {},
   };
   expose(api, nodeEndpoint(hostChannel.port1));
@@ -96,6 +100,7 @@ export function startThread(
     modulePath: launch.module,
     cwd: launch.cwd,
     run,
+    sampleMs: deps.sampleMs,
     host: hostChannel.port2,
     control: control.port2,
   };

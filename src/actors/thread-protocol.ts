@@ -13,6 +13,8 @@ export interface ThreadTask {
   readonly modulePath: string;
   readonly cwd: string;
   readonly run: number;
+  /** How often to report usage (ms); 0 = never. */
+  readonly sampleMs: number;
   /** comlink endpoint for HostApi. */
   readonly host: MessagePort;
   /** Receives the string "abort" when herder asks the actor to stop. */
@@ -33,6 +35,8 @@ export interface HostApi {
   error(errorType: string, message: string, context: string): void;
   /** The error that ended run(ctx), with its real type. */
   thrown(errorType: string, message: string, stack: string): void;
+  /** The worker's own figures, every sample interval. */
+  usage(u: { heapUsedMb: number; heapTotalMb: number; elu: number }): void;
   /** A round trip: once it resolves, every earlier call has been received. */
   sync(): void;
 }

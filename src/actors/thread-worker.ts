@@ -64,12 +64,28 @@ function loadModule(modulePath: string): Promise<ActorModule> {
   return mod;
 }
 
+/** Heap and event-loop utilisation of this worker, sent every `ms` while a run lasts. */
+function reportUsage(host: Remote<HostApi>, ms: number): NodeJS.Timeout | null {
+  if (ms <= 0) return null;
+  let last = performance.eventLoopUtilization();
+  const timer = setInterval(() => {
+    const now = performance.eventLoopUtilization();
+    const elu = performance.eventLoopUtilization(now, last).utilization;
+    last = now;
+    const heap = process.memoryUsage();
+    void host.usage({ heapUsedMb: heap.heapUsed / 1048576, heapTotalMb: heap.heapTotal / 1048576, elu });
+  }, ms);
+  timer.unref();
+  return timer;
+}
+
 export default async function runActor(task: ThreadTask): Promise<void> {
   const host: Remote<HostApi> = wrap<HostApi>(nodeEndpoint(task.host));
   const controller = new AbortController();
   task.control.on('message', (m) => {
     if (m === 'abort') controller.abort(new Error('herder asked this actor to stop'));
   });
+  const reporter = reportUsage(host, task.sampleMs);
   const restoreOut = patchStream(process.stdout, (t) => void host.output('stdout', t));
   const restoreErr = patchStream(process.stderr, (t) => void host.output('stderr', t));
   const ctx: ActorContext = {
@@ -98,6 +114,7 @@ export default async function runActor(task: ThreadTask): Promise<void> {
     await host.thrown(err.name, err.message, err.stack ?? '');
     throw e;
   } finally {
+    if (reporter !== null) clearInterval(reporter);
     restoreOut();
     restoreErr();
     await host.sync();

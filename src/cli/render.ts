@@ -43,12 +43,20 @@ export function renderStatus(doc: StatusDoc): string {
     parts.push(`${formatMs(Math.max(0, r.deadline_at - now) * 1000)} left`);
   if (r.deadline_at === null) parts.push('no time limit');
   if (r.end_reason !== null) parts.push(r.end_reason);
+  const m = doc.system;
+  if (doc.live && m !== null && m.cpu_percent !== null && m.mem_percent !== null) {
+    parts.push(
+      `machine: cpu ${m.cpu_percent.toFixed(0)}%, memory ${m.mem_percent.toFixed(0)}%, load ${m.load1 ?? '-'}`,
+    );
+  }
   const rows = doc.actors.map((a) => [
     a.parent === '_herder' ? a.name : `${a.parent}/${a.name}`,
     a.kind,
     a.state,
     a.pid === null ? '-' : String(a.pid),
     a.uptime_s === null ? '-' : formatMs(a.uptime_s * 1000),
+    a.cpu_percent === null ? '-' : `${a.cpu_percent.toFixed(0)}%`,
+    a.rss_mb === null ? '-' : `${a.rss_mb.toFixed(0)}M`,
     String(a.runs),
     String(a.successes),
     String(a.failures),
@@ -67,6 +75,8 @@ export function renderStatus(doc: StatusDoc): string {
     'STATE',
     'PID',
     'UPTIME',
+    'CPU',
+    'MEM',
     'RUNS',
     'OK',
     'FAILED',

@@ -191,6 +191,7 @@ class Validator {
       shutdownGraceMs: graceMs,
       outputRetentionLines: cfg.runtime.output_retention,
       outputBufferBytes: Math.round(cfg.runtime.output_buffer_mb * 1024 * 1024),
+      sampleIntervalMs: cfg.runtime.sample_interval_seconds > 0 ? cfg.runtime.sample_interval_seconds * 1000 : null,
       root,
     });
   }

@@ -107,6 +107,8 @@ export const runtimeSchema = z.strictObject({
   output_retention: z.number().int().positive().default(1_000_000),
   output_buffer_mb: z.number().positive().default(128),
   restart_jitter: z.number().min(0).max(1).default(0.1),
+  /** Resource sampling period; 0 turns sampling off. */
+  sample_interval_seconds: z.number().nonnegative().default(5),
 });
 
 export const fileSchema = z.strictObject({

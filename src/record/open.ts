@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import type sqliteModule from 'node-sqlite3-wasm';
 import { HerderError } from '../runtime/errors.ts';
 import { clearStaleLock } from './owner.ts';
-import { DDL, SCHEMA_VERSION } from './schema.ts';
+import { DDL, MIGRATIONS, SCHEMA_VERSION } from './schema.ts';
 
 export type Db = InstanceType<typeof sqliteModule.Database>;
 
@@ -64,8 +64,12 @@ export function openForWrite(file: string): Db {
     db = new (sqlite().Database)(file);
     db.exec('PRAGMA busy_timeout = 5000');
     const version = checkVersion(file, db);
-    if (version < SCHEMA_VERSION) {
+    if (version === 0) {
       db.exec(`BEGIN; ${DDL}; PRAGMA user_version = ${SCHEMA_VERSION}; COMMIT;`);
+    } else if (version < SCHEMA_VERSION) {
+      let steps = '';
+      for (let v = version; v < SCHEMA_VERSION; v++) steps += MIGRATIONS[v] ?? '';
+      db.exec(`BEGIN; ${steps} PRAGMA user_version = ${SCHEMA_VERSION}; COMMIT;`);
     }
     db.exec('PRAGMA synchronous = NORMAL');
     return db;

@@ -23,6 +23,9 @@ export interface ActorStatus {
   readonly last_exit: number | null;
   readonly next_run_at: number | null;
   readonly detail: string;
+  /** From the latest resource sample (null before the first, or when sampling is off). */
+  readonly cpu_percent: number | null;
+  readonly rss_mb: number | null;
   readonly last_error: { readonly type: string; readonly message: string; readonly ts: number } | null;
 }
 
@@ -45,6 +48,14 @@ export interface StatusDoc {
   readonly live: boolean;
   readonly run: RunStatus;
   readonly actors: readonly ActorStatus[];
+  /** The machine at the latest sample. */
+  readonly system: {
+    readonly cpu_percent: number | null;
+    readonly mem_percent: number | null;
+    readonly available_mb: number | null;
+    readonly load1: number | null;
+    readonly disk_free_mb: number | null;
+  } | null;
 }
 
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
@@ -85,6 +96,15 @@ export function statusDoc(db: Db, runId: number, nowS: number, live: boolean): S
   )) {
     lastErrors.set(String(e.process), { type: String(e.error_type), message: String(e.message), ts: Number(e.ts) });
   }
+  const usage = new Map<string, Record<string, unknown>>();
+  for (const u of db.all(
+    `SELECT u.* FROM resource_usage u
+     JOIN (SELECT process, MAX(id) AS id FROM resource_usage WHERE run_id = ? GROUP BY process) m ON u.id = m.id`,
+    [runId],
+  )) {
+    usage.set(String(u.process), u);
+  }
+  const sys = usage.get('_system');
   const actors = db
     .all('SELECT * FROM process_state WHERE run_id = ? ORDER BY rowid', [runId])
     .map((s): ActorStatus => {
@@ -107,10 +127,22 @@ export function statusDoc(db: Db, runId: number, nowS: number, live: boolean): S
         last_exit: num(s.last_exit),
         next_run_at: num(s.next_run_at),
         detail: String(s.detail),
+        cpu_percent: running ? num(usage.get(String(s.process))?.cpu_percent) : null,
+        rss_mb: running ? num(usage.get(String(s.process))?.rss_mb) : null,
         last_error: lastErrors.get(String(s.process)) ?? null,
       };
     });
-  return { format: 'herder.status/1', generated_at: nowS, live, run, actors };
+  const system =
+    sys === undefined
+      ? null
+      : {
+          cpu_percent: num(sys.cpu_percent),
+          mem_percent: num(sys.mem_percent),
+          available_mb: num(sys.available_mb),
+          load1: num(sys.load1),
+          disk_free_mb: num(sys.disk_free_mb),
+        };
+  return { format: 'herder.status/1', generated_at: nowS, live, run, actors, system };
 }
 
 export interface EventRow {

@@ -57,7 +57,30 @@ export interface StateRecord {
   readonly row: ProcessStateRow;
 }
 
-export type LogRecord = EventRecord | ErrorRecord | OutputRecord | StateRecord;
+/** One resource sample of an actor, or of the machine (process "_system"); absent figures are null. */
+export interface UsageRow {
+  readonly process: string;
+  readonly pid: number | null;
+  readonly cpuPercent: number | null;
+  readonly rssMb: number | null;
+  readonly numThreads: number | null;
+  readonly numFds: number | null;
+  readonly health: number | null;
+  readonly heapUsedMb: number | null;
+  readonly elu: number | null;
+  readonly memPercent: number | null;
+  readonly availableMb: number | null;
+  readonly load1: number | null;
+  readonly diskFreeMb: number | null;
+}
+
+export interface UsageRecord {
+  readonly t: 'usage';
+  readonly ts: number;
+  readonly row: UsageRow;
+}
+
+export type LogRecord = EventRecord | ErrorRecord | OutputRecord | StateRecord | UsageRecord;
 
 /** Seconds since the epoch, as stored. */
 export const toTs = (wallMs: number): number => wallMs / 1000;

@@ -3,7 +3,7 @@
  * the actor's name ("_herder" for the run itself). The version lives in
  * PRAGMA user_version; a newer version than this file knows is refused.
  */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 export const DDL = `
 CREATE TABLE IF NOT EXISTS runs (
@@ -49,7 +49,13 @@ CREATE TABLE IF NOT EXISTS resource_usage (
   rss_mb      REAL,
   num_threads INTEGER,
   num_fds     INTEGER,
-  health      REAL
+  health      REAL,
+  heap_used_mb REAL,                    -- thread actors: V8 heap in use
+  elu          REAL,                    -- thread actors: event-loop utilisation 0..1
+  mem_percent  REAL,                    -- _system: memory in use, %
+  available_mb REAL,                    -- _system: memory available
+  load1        REAL,                    -- _system: 1-minute load average
+  disk_free_mb REAL                     -- _system: free space where the database lives
 );
 CREATE INDEX IF NOT EXISTS usage_process ON resource_usage(process, run_id, ts);
 CREATE TABLE IF NOT EXISTS process_output (
@@ -84,6 +90,14 @@ CREATE TABLE IF NOT EXISTS process_state (
   PRIMARY KEY (run_id, process)
 );
 `;
+
+/** Steps from each older version to the next, applied in order inside one transaction. */
+export const MIGRATIONS: Readonly<Record<number, string>> = {
+  // 1 -> 2: resource_usage gains the thread and machine columns.
+  1: ['heap_used_mb', 'elu', 'mem_percent', 'available_mb', 'load1', 'disk_free_mb']
+    .map((c) => `ALTER TABLE resource_usage ADD COLUMN ${c} REAL;`)
+    .join('\n'),
+};
 
 export const TABLES = [
   'runs',

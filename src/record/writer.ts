@@ -17,6 +17,7 @@ export class RecordWriter {
   private readonly insError: Stmt;
   private readonly insOutput: Stmt;
   private readonly upsState: Stmt;
+  private readonly insUsage: Stmt;
   private readonly sincePrune = new Map<string, number>();
 
   constructor(
@@ -31,6 +32,9 @@ export class RecordWriter {
     this.insOutput = db.prepare(
       'INSERT INTO process_output(run_id, ts, process, pid, stream, line) VALUES (?, ?, ?, ?, ?, ?)',
     );
+    this.insUsage = db.prepare(`INSERT INTO resource_usage(run_id, ts, process, pid, cpu_percent, rss_mb, num_threads,
+        num_fds, health, heap_used_mb, elu, mem_percent, available_mb, load1, disk_free_mb)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.upsState =
       db.prepare(`INSERT INTO process_state(run_id, process, kind, parent, state, pid, pid_start, restarts,
         runs, successes, failures, last_exit_code, last_exit_signal, last_start, last_exit, next_run_at, detail)
@@ -73,6 +77,27 @@ export class RecordWriter {
       case 'state':
         this.state(r.row);
         return 0;
+      case 'usage': {
+        const u = r.row;
+        this.insUsage.run([
+          this.runId,
+          r.ts,
+          u.process,
+          u.pid,
+          u.cpuPercent,
+          u.rssMb,
+          u.numThreads,
+          u.numFds,
+          u.health,
+          u.heapUsedMb,
+          u.elu,
+          u.memPercent,
+          u.availableMb,
+          u.load1,
+          u.diskFreeMb,
+        ]);
+        return 0;
+      }
       default:
         return assertNever(r, 'record');
     }
@@ -134,6 +159,6 @@ export class RecordWriter {
   }
 
   close(): void {
-    for (const s of [this.insEvent, this.insError, this.insOutput, this.upsState]) s.finalize();
+    for (const s of [this.insEvent, this.insError, this.insOutput, this.upsState, this.insUsage]) s.finalize();
   }
 }

@@ -84,6 +84,8 @@ export interface RunSpec {
   readonly outputRetentionLines: number;
   /** Output held in memory while the database writer catches up; beyond it lines are dropped and counted. */
   readonly outputBufferBytes: number;
+  /** How often every actor's resources (and the machine's) are sampled; null = never. */
+  readonly sampleIntervalMs: number | null;
   readonly root: SupervisorSpec;
 }
 

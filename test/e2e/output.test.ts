@@ -58,10 +58,14 @@ actors:
     const live = await runCli(['status'], dir);
     expect(live.code, live.stderr).toBe(0);
     const [header, columns, ...rows] = live.stdout.trim().split('\n');
-    expect(header).toMatch(/^run 1 · running · started .* UTC · up \S+ · 9m\d\ds left · live$/);
-    expect(columns).toMatch(/^ACTOR\s+KIND\s+STATE\s+PID\s+UPTIME\s+RUNS\s+OK\s+FAILED\s+RESTARTS\s+EXIT\s+NEXT RUN/);
-    expect(rows[0]).toMatch(/^sleeper\s+process\s+running\s+\d+\s+\S+\s+1\s+0\s+0\s+0\s+-\s+-/);
-    expect(rows[1]).toMatch(/^ticker\s+process\s+loop_wait\s+-\s+-\s+1\s+1\s+0\s+0\s+0\s+in \d+(\.\d)?s/);
+    expect(header).toMatch(
+      /^run 1 · running · started .* UTC · up \S+ · 9m\d\ds left( · machine: cpu \d+%, memory \d+%, load \S+)? · live$/,
+    );
+    expect(columns).toMatch(
+      /^ACTOR\s+KIND\s+STATE\s+PID\s+UPTIME\s+CPU\s+MEM\s+RUNS\s+OK\s+FAILED\s+RESTARTS\s+EXIT\s+NEXT RUN/,
+    );
+    expect(rows[0]).toMatch(/^sleeper\s+process\s+running\s+\d+\s+\S+\s+(\d+%|-)\s+(\d+M|-)\s+1\s+0\s+0\s+0\s+-\s+-/);
+    expect(rows[1]).toMatch(/^ticker\s+process\s+loop_wait\s+-\s+-\s+-\s+-\s+1\s+1\s+0\s+0\s+0\s+in \d+(\.\d)?s/);
     const json = JSON.parse((await runCli(['status', '--json'], dir)).stdout);
     expect(json).toMatchObject({ format: 'herder.status/1', live: true, run: { id: 1, status: 'running' } });
     await run.stop();

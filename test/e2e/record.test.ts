@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import sqlite from 'node-sqlite3-wasm';
 import { describe, expect, it } from 'vitest';
+import { DDL } from '../../src/record/schema.ts';
 import { JOB_PY, project, query, ROOT, runCli, startRun, waitForActor } from '../helpers/cli.ts';
 
 const WRITER = path.join(ROOT, 'test', 'fixtures', 'writer.py');
@@ -164,5 +165,25 @@ actors:
       (x) => x.line,
     );
     expect(lines).toEqual(Array.from({ length: 40 }, (_, i) => `line ${i + 1}`));
+  });
+
+  it('migrates a database from schema 1 in place, keeping what it holds', async () => {
+    const dir = project(simple);
+    const file = path.join(dir, 'herder.db');
+    const v1 = DDL.replace(/,\n\s+heap_used_mb[\s\S]*?disk_free_mb REAL[^\n]*\n/, '\n');
+    expect(v1).not.toContain('heap_used_mb');
+    const db = new sqlite.Database(file);
+    db.exec(`${v1}; PRAGMA user_version = 1;`);
+    db.run("INSERT INTO runs(started_at, config_path, status, pid) VALUES (1, 'old.yaml', 'completed', 1)");
+    db.close();
+    const r = await runCli(['--runtime', '0.01', '--no-echo'], dir);
+    expect(r.code, r.stderr).toBe(0);
+    expect(query(file, 'PRAGMA user_version')[0]?.user_version).toBe(2);
+    expect(query(file, 'SELECT config_path FROM runs ORDER BY id').map((x) => x.config_path)).toEqual([
+      'old.yaml',
+      path.join(dir, 'actors.yaml'),
+    ]);
+    const cols = query(file, 'PRAGMA table_info(resource_usage)').map((c) => c.name);
+    expect(cols).toContain('disk_free_mb');
   });
 });

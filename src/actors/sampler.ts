@@ -1,0 +1,159 @@
+/**
+ * The sampler: every sample interval, one resource_usage row per live actor
+ * and one for the machine ("_system"). A process actor is measured as its
+ * whole process group - CPU % (from tick deltas), resident memory, threads,
+ * open descriptors summed over the job and everything it forked. A thread
+ * actor reports from inside its worker (heap in use, event-loop utilisation,
+ * which stands for its CPU share). The machine comes from systeminformation,
+ * plus the free space where the database lives.
+ */
+import { statfsSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import path from 'node:path';
+import si from 'systeminformation';
+import { openFds, processGroups, TICKS_PER_SECOND } from '../platform/proctable.ts';
+import type { UsageRow } from '../record/records.ts';
+import type { Clock, TimerHandle } from '../runtime/clock.ts';
+import type { Logger } from './logger.ts';
+
+export interface ThreadUsage {
+  readonly heapUsedMb: number;
+  readonly rssMb: number;
+  readonly elu: number;
+}
+
+/** What is running now, kept up to date by the supervisors. */
+export class LiveActors {
+  readonly processes = new Map<string, number>();
+  readonly threads = new Map<string, ThreadUsage | null>();
+}
+
+const EMPTY: Omit<UsageRow, 'process' | 'pid'> = {
+  cpuPercent: null,
+  rssMb: null,
+  numThreads: null,
+  numFds: null,
+  health: null,
+  heapUsedMb: null,
+  elu: null,
+  memPercent: null,
+  availableMb: null,
+  load1: null,
+  diskFreeMb: null,
+};
+
+const round1 = (x: number) => Math.round(x * 10) / 10;
+
+export class Sampler {
+  private timer: TimerHandle | null = null;
+  private lastTicks = new Map<number, number>();
+  private lastAt = 0;
+  private stopped = false;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+    private readonly live: LiveActors,
+    private readonly intervalMs: number,
+    private readonly dbPath: string,
+  ) {}
+
+  start(): void {
+    this.lastAt = this.clock.now();
+    void si.currentLoad().catch(() => {}); // primes its CPU delta
+    this.lastTicks = this.ticksNow();
+    this.schedule();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer !== null) this.clock.clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = this.clock.setTimeout(() => {
+      this.timer = null;
+      void this.sample().finally(() => this.schedule());
+    }, this.intervalMs);
+  }
+
+  private ticksNow(): Map<number, number> {
+    const ticks = new Map<number, number>();
+    for (const entries of processGroups().values()) for (const e of entries) ticks.set(e.pid, e.cpuTicks);
+    return ticks;
+  }
+
+  async sample(): Promise<void> {
+    const now = this.clock.now();
+    const elapsedS = Math.max(0.001, (now - this.lastAt) / 1000);
+    this.lastAt = now;
+    const groups = processGroups();
+    const ticks = new Map<number, number>();
+    for (const [name, pgid] of this.live.processes) {
+      const members = groups.get(pgid) ?? [];
+      let cpuTicks = 0;
+      let rssKb = 0;
+      let threads = 0;
+      let fds = 0;
+      for (const m of members) {
+        ticks.set(m.pid, m.cpuTicks);
+        // A process born since the last sample counts from zero.
+        cpuTicks += m.cpuTicks - (this.lastTicks.get(m.pid) ?? 0);
+        rssKb += m.rssKb;
+        threads += m.threads;
+        fds += openFds(m.pid);
+      }
+      if (members.length === 0) continue;
+      this.logger.usage({
+        ...EMPTY,
+        process: name,
+        pid: pgid,
+        cpuPercent: round1((Math.max(0, cpuTicks) / TICKS_PER_SECOND / elapsedS) * 100),
+        rssMb: round1(rssKb / 1024),
+        numThreads: threads,
+        numFds: fds,
+      });
+    }
+    this.lastTicks = ticks;
+    for (const [name, u] of this.live.threads) {
+      if (u === null) continue;
+      this.logger.usage({
+        ...EMPTY,
+        process: name,
+        pid: process.pid,
+        cpuPercent: round1(u.elu * 100),
+        rssMb: round1(u.rssMb),
+        heapUsedMb: round1(u.heapUsedMb),
+        elu: Math.round(u.elu * 1000) / 1000,
+      });
+    }
+    await this.sampleMachine();
+  }
+
+  private async sampleMachine(): Promise<void> {
+    try {
+      const [load, mem] = await Promise.all([si.currentLoad(), si.mem()]);
+      let diskFreeMb: number | null = null;
+      try {
+        const fs = statfsSync(path.dirname(this.dbPath));
+        diskFreeMb = round1((fs.bavail * fs.bsize) / 1048576);
+      } catch {
+        diskFreeMb = null;
+      }
+      this.logger.usage({
+        ...EMPTY,
+        process: '_system',
+        pid: null,
+        cpuPercent: round1(load.currentLoad),
+        memPercent: round1(((mem.total - mem.available) / mem.total) * 100),
+        availableMb: round1(mem.available / 1048576),
+        load1: Math.round((loadavg()[0] ?? 0) * 100) / 100,
+        diskFreeMb,
+      });
+    } catch {
+      // the machine's figures are best effort; the actors' rows are written already
+    }
+  }
+}
