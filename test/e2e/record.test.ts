@@ -85,7 +85,7 @@ actors:
     const r = await runCli(['--runtime', '1', '--no-echo'], dir);
     expect(r.code).toBe(2);
     expect(r.stderr.trim()).toMatch(
-      /herder\.db: written by a newer herder \(schema 99, this one knows 1\); upgrade herder or pass --db NEW\.db$/,
+      /herder\.db: written by a newer herder \(schema 99, this one knows 2\); upgrade herder or pass --db NEW\.db$/,
     );
   });
 
