@@ -12,6 +12,7 @@ import type { Stream } from '../record/records.ts';
 import type { Clock, TimerHandle } from '../runtime/clock.ts';
 import type { ProcessLaunch } from '../runtime/spec.ts';
 import type { Exit, StopMode } from '../runtime/supervision.ts';
+import { HEALTH_FD, type HealthMessage, parseHealthLine } from './health-channel.ts';
 import { type ChildEvents, planStop, type RunningChild } from './host.ts';
 import { LineSplitter, StderrWatch, type Traceback } from './output.ts';
 
@@ -19,6 +20,8 @@ export interface ProcessDeps {
   readonly clock: Clock;
   readonly output: (pid: number | null, stream: Stream, lines: string[]) => void;
   readonly loggedError: (t: Traceback) => void;
+  /** Each line of the health channel, parsed (null when it is not a valid message). */
+  readonly health: (message: HealthMessage | null, raw: string) => void;
   readonly reaper: { add(pgid: number): void; remove(pgid: number): void };
 }
 
@@ -39,9 +42,10 @@ export function startProcess(
   try {
     child = spawn(program ?? '', args, {
       cwd: launch.cwd,
-      env: { ...process.env, ...launch.env, HERDER_ACTOR: name },
+      env: { ...process.env, ...launch.env, HERDER_ACTOR: name, HERDER_HEALTH_FD: String(HEALTH_FD) },
       detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      // fd 3: the health channel (see health-channel.ts)
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
     });
   } catch (e) {
     // spawn() throws at once for some bad input (a NUL byte in an argument): still just a failed start.
@@ -55,7 +59,7 @@ export function startProcess(
   let exitInfo: { code: number | null; signal: NodeJS.Signals | null } | null = null;
   let spawnError: Error | null = null;
   let reported = false;
-  let openPipes = 2;
+  let openPipes = 3;
 
   if (pid !== null) {
     deps.reaper.add(pid);
@@ -83,6 +87,21 @@ export function startProcess(
   };
   capture('stdout', child.stdout);
   capture('stderr', child.stderr);
+  const channel = child.stdio[HEALTH_FD] as NodeJS.ReadableStream | null | undefined;
+  if (channel === null || channel === undefined) {
+    openPipes--;
+  } else {
+    const splitter = new LineSplitter((lines) => {
+      for (const l of lines) if (l.trim() !== '') deps.health(parseHealthLine(l), l);
+    });
+    channel.on('data', (chunk: Buffer) => splitter.push(chunk));
+    channel.on('error', () => {});
+    channel.on('close', () => {
+      splitter.end();
+      openPipes--;
+      maybeReport();
+    });
+  }
 
   const clearTimers = () => {
     for (const t of timers.splice(0)) clock.clearTimeout(t);

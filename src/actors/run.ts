@@ -7,6 +7,7 @@
 
 import { ROOT_NAME } from '../config/load.ts';
 import { isSameProcess, procStartTime, signalGroup } from '../platform/proc.ts';
+import type { StatusDoc } from '../record/queries.ts';
 import type { UnfinishedRun } from '../record/runs.ts';
 import { type Clock, systemClock } from '../runtime/clock.ts';
 import { formatMs } from '../runtime/duration.ts';
@@ -57,6 +58,26 @@ function longestStop(spec: SupervisorSpec): number {
 }
 
 type Phase = 'starting' | 'running' | 'closing';
+
+/** Adds what lives only in memory - the actors' own reports - to a status read from the record. */
+function withSignals(doc: StatusDoc, live: LiveActors, clock: Clock): StatusDoc {
+  const now = clock.now();
+  return {
+    ...doc,
+    actors: doc.actors.map((a) => {
+      const s = live.signals.get(a.name);
+      if (s === undefined) return a;
+      return {
+        ...a,
+        progress: s.progress,
+        self_health: s.selfHealth,
+        heartbeat_at: s.lastHeartbeatWall === null ? null : s.lastHeartbeatWall / 1000,
+        idle_s: s.lastActivity === null ? null : Math.round((now - s.lastActivity) / 100) / 10,
+        bad_health_lines: s.badLines,
+      };
+    }),
+  };
+}
 
 export async function runHerder(spec: RunSpec, opts: RunOptions): Promise<RunResult> {
   const clock = opts.clock ?? systemClock();
@@ -202,7 +223,7 @@ async function runWith(
   };
 
   const control = new ControlServer(socketPathFor(spec.dbPath), {
-    status: async () => logger.status(),
+    status: async () => withSignals(await logger.status(), live, clock),
     events: async (limit) => logger.events(limit),
   });
   try {

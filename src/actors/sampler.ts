@@ -14,6 +14,7 @@ import si from 'systeminformation';
 import { openFds, processGroups, TICKS_PER_SECOND } from '../platform/proctable.ts';
 import type { UsageRow } from '../record/records.ts';
 import type { Clock, TimerHandle } from '../runtime/clock.ts';
+import { type ActorSignals, freshSignals } from './health-channel.ts';
 import type { Logger } from './logger.ts';
 
 export interface ThreadUsage {
@@ -22,10 +23,20 @@ export interface ThreadUsage {
   readonly elu: number;
 }
 
-/** What is running now, kept up to date by the supervisors. */
+/** What is running now, kept up to date by the supervisors and the actors' own reports. */
 export class LiveActors {
   readonly processes = new Map<string, number>();
   readonly threads = new Map<string, ThreadUsage | null>();
+  readonly signals = new Map<string, ActorSignals>();
+
+  signalsOf(name: string): ActorSignals {
+    let s = this.signals.get(name);
+    if (s === undefined) {
+      s = freshSignals();
+      this.signals.set(name, s);
+    }
+    return s;
+  }
 }
 
 const EMPTY: Omit<UsageRow, 'process' | 'pid'> = {

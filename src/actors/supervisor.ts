@@ -21,6 +21,7 @@ import {
   type SupervisorState,
   transition,
 } from '../runtime/supervision.ts';
+import type { HealthMessage } from './health-channel.ts';
 import type { ChildEvents, RunningChild } from './host.ts';
 import type { Logger } from './logger.ts';
 import type { Echo } from './output.ts';
@@ -179,10 +180,45 @@ export class SupervisorActor implements RunningChild {
       nested.start();
       return;
     }
-    const { logger, echo, clock } = this.deps;
+    const { logger, echo, clock, live } = this.deps;
+    const signals = live.signalsOf(name);
     const output = (pid: number | null, stream: Stream, lines: string[]) => {
+      signals.lastActivity = clock.now();
       logger.output(name, pid, stream, lines);
       echo?.lines(name, stream, lines);
+    };
+    const health = (m: HealthMessage | null, raw: string) => {
+      if (m === null) {
+        signals.badLines++;
+        if (signals.badLines === 1) {
+          logger.error(
+            name,
+            'health_channel',
+            `not a health message: ${raw.slice(0, 200)}`,
+            'expected one JSON object per line with "type": heartbeat | progress | health | error (herder.health/1); further bad lines are only counted',
+          );
+        }
+        return;
+      }
+      switch (m.type) {
+        case 'heartbeat':
+          signals.lastActivity = clock.now();
+          signals.lastHeartbeatWall = clock.wall();
+          return;
+        case 'progress':
+          signals.lastActivity = clock.now();
+          signals.progress = m.value;
+          return;
+        case 'health':
+          signals.selfHealth = m.score;
+          signals.selfHealthDetail = m.detail;
+          return;
+        case 'error':
+          logger.error(name, m.errorType, m.message, m.context);
+          return;
+        default:
+          assertNever(m, 'health message');
+      }
     };
     const reportError = (errorType: string, message: string, context: string) =>
       logger.error(name, errorType, message, context);
@@ -194,6 +230,7 @@ export class SupervisorActor implements RunningChild {
             {
               clock,
               output,
+              health,
               reaper: this.deps.reaper,
               loggedError: (t) => reportError(t.errorType, t.message, t.context),
             },
@@ -210,6 +247,7 @@ export class SupervisorActor implements RunningChild {
               reportError,
               sampleMs: this.deps.sampleMs,
               usage: (u) => this.deps.live.threads.set(name, u),
+              health,
             },
             events,
           );

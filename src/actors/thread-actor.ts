@@ -13,6 +13,7 @@ import type { Stream } from '../record/records.ts';
 import type { Clock, TimerHandle } from '../runtime/clock.ts';
 import type { ThreadLaunch } from '../runtime/spec.ts';
 import type { Exit, StopMode } from '../runtime/supervision.ts';
+import type { HealthMessage } from './health-channel.ts';
 import { type ChildEvents, planStop, type RunningChild } from './host.ts';
 import { LineSplitter } from './output.ts';
 import type { ThreadUsage } from './sampler.ts';
@@ -58,7 +59,12 @@ export interface ThreadDeps {
   readonly output: (pid: number | null, stream: Stream, lines: string[]) => void;
   readonly reportError: (errorType: string, message: string, context: string) => void;
   readonly usage: (u: ThreadUsage) => void;
+  readonly health: (m: HealthMessage | null, raw: string) => void;
   readonly sampleMs: number;
+}
+
+function unitOrNull(x: unknown, make: (v: number) => HealthMessage): HealthMessage | null {
+  return typeof x === 'number' && Number.isFinite(x) && x >= 0 && x <= 1 ? make(x) : null;
 }
 
 export function startThread(
@@ -83,8 +89,22 @@ export function startThread(
   };
   const api: HostApi = {
     output: (stream, text) => splitters[stream].pushText(text),
-    heartbeat: () => {},
-    reportHealth: () => {},
+    heartbeat: () => deps.health({ type: 'heartbeat' }, ''),
+    reportHealth: (r) => {
+      const raw = JSON.stringify(r);
+      if (r.progress !== undefined)
+        deps.health(
+          unitOrNull(r.progress, (value) => ({ type: 'progress', value })),
+          raw,
+        );
+      if (r.score !== undefined) {
+        const detail = typeof r.detail === 'string' ? r.detail.slice(0, 1000) : '';
+        deps.health(
+          unitOrNull(r.score, (score) => ({ type: 'health', score, detail })),
+          raw,
+        );
+      }
+    },
     error: (errorType, message, context) => deps.reportError(errorType, message, context),
     thrown: (errorType, message, stack) => {
       thrown = { errorType, message, stack };

@@ -4,10 +4,10 @@
  * executable, a missing interpreter. Paths are relative to the config file's
  * folder.
  */
-import { accessSync, constants, statSync } from 'node:fs';
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ProcessLaunch, ThreadLaunch } from '../runtime/spec.ts';
 import type { ActorConfig } from './schema.ts';
 
@@ -28,6 +28,24 @@ const byExtension: Record<string, readonly string[]> = {
 };
 
 const moduleExtensions = ['.ts', '.mts', '.js', '.mjs'];
+
+/** herder's own folder: the nearest package.json named "herder" above this module (source or build). */
+function herderRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    try {
+      if (JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')).name === 'herder') return dir;
+    } catch {
+      // no package.json here
+    }
+    const up = path.dirname(dir);
+    if (up === dir) return process.cwd();
+    dir = up;
+  }
+}
+
+/** Where the job-side helpers live (health_channel.py, health-channel.ts). */
+const SCRIPTS_DIR = path.join(herderRoot(), 'src', 'scripts');
 
 /** The tsx loader as an absolute URL, so it resolves whatever the child's cwd. */
 export function tsxLoaderUrl(): string {
@@ -157,6 +175,14 @@ export function resolveLaunch(a: ActorConfig, baseDir: string, problem: Problem)
     );
     return null;
   }
-  if (path.extname(file) === '.py' && env.PYTHONUNBUFFERED === undefined) env.PYTHONUNBUFFERED = '1';
+  if (path.extname(file) === '.py') {
+    if (env.PYTHONUNBUFFERED === undefined) env.PYTHONUNBUFFERED = '1';
+    // `import health_channel` works in any Python actor.
+    if (env.PYTHONPATH === undefined) {
+      env.PYTHONPATH = [SCRIPTS_DIR, process.env.PYTHONPATH]
+        .filter((p) => p !== undefined && p !== '')
+        .join(path.delimiter);
+    }
+  }
   return { type: 'process', argv: [found, ...flags, file, ...(a.args ?? [])], cwd, env };
 }

@@ -26,6 +26,13 @@ export interface ActorStatus {
   /** From the latest resource sample (null before the first, or when sampling is off). */
   readonly cpu_percent: number | null;
   readonly rss_mb: number | null;
+  /** Live only (null from the file): what the actor reported about itself. */
+  readonly progress: number | null;
+  readonly self_health: number | null;
+  readonly heartbeat_at: number | null;
+  /** Seconds since its last output line, heartbeat or progress report. */
+  readonly idle_s: number | null;
+  readonly bad_health_lines: number | null;
   readonly last_error: { readonly type: string; readonly message: string; readonly ts: number } | null;
 }
 
@@ -129,6 +136,11 @@ export function statusDoc(db: Db, runId: number, nowS: number, live: boolean): S
         detail: String(s.detail),
         cpu_percent: running ? num(usage.get(String(s.process))?.cpu_percent) : null,
         rss_mb: running ? num(usage.get(String(s.process))?.rss_mb) : null,
+        progress: null,
+        self_health: null,
+        heartbeat_at: null,
+        idle_s: null,
+        bad_health_lines: null,
         last_error: lastErrors.get(String(s.process)) ?? null,
       };
     });
