@@ -26,12 +26,23 @@ export type Exit =
   | { readonly kind: 'start_failed'; readonly errorType: string; readonly message: string };
 
 /** Why herder asked a child to stop: decides what its exit means. */
-export type StopCause = 'shutdown' | 'user' | 'sibling' | 'timeout' | 'escalation';
+/**
+ * Why herder asked a child to stop: decides what its exit means. 'timeout'
+ * and 'fail' count as a failure (fail: an error pattern, a health or limit
+ * action, with its own reason); the others never do.
+ */
+export type StopCause = 'shutdown' | 'user' | 'sibling' | 'timeout' | 'fail' | 'escalation';
 
 export type ChildStatus =
   | { readonly tag: 'idle' }
   | { readonly tag: 'running'; readonly since: number }
-  | { readonly tag: 'stopping'; readonly since: number; readonly cause: StopCause }
+  | {
+      readonly tag: 'stopping';
+      readonly since: number;
+      readonly cause: StopCause;
+      /** For cause 'fail': what the failure is recorded as. */
+      readonly failure?: { readonly errorType: string; readonly message: string };
+    }
   | { readonly tag: 'restarting'; readonly dueAt: number; readonly group: number }
   | { readonly tag: 'loop_wait'; readonly dueAt: number }
   | { readonly tag: 'stopped'; readonly why: string }
@@ -54,6 +65,9 @@ export interface ChildState {
   lastExitCode: number | null;
   lastExitSignal: string | null;
   nextRunWall: number | null;
+  /** Loop jobs: runs in a row that matched a backoff error pattern; the next wait backs off. */
+  patternStreak: number;
+  patternPending: string | null;
 }
 
 interface RestartGroup {
@@ -82,7 +96,11 @@ export type SupervisorMsg =
   | { readonly type: 'started'; readonly child: string; readonly pid: number | null }
   | { readonly type: 'exited'; readonly child: string; readonly exit: Exit }
   | { readonly type: 'timer'; readonly key: string }
-  | { readonly type: 'shutdown'; readonly mode: StopMode; readonly reason: string };
+  | { readonly type: 'shutdown'; readonly mode: StopMode; readonly reason: string }
+  /** Stop a running child now and count it as a failure (an error pattern, a health or limit action). */
+  | { readonly type: 'fail'; readonly child: string; readonly errorType: string; readonly message: string }
+  /** A loop job's run matched a backoff error pattern: its next wait backs off instead of loop_interval. */
+  | { readonly type: 'pattern_backoff'; readonly child: string; readonly pattern: string };
 
 export type EventKind =
   | 'start'
@@ -151,6 +169,8 @@ export function initialState(spec: SupervisorSpec): SupervisorState {
       lastExitCode: null,
       lastExitSignal: null,
       nextRunWall: null,
+      patternStreak: 0,
+      patternPending: null,
     })),
     restartTimes: [],
     groups: [],
@@ -241,6 +261,10 @@ class Step {
         return this.onTimer(msg.key);
       case 'shutdown':
         return this.onShutdown(msg.mode, msg.reason);
+      case 'fail':
+        return this.onFail(msg.child, msg.errorType, msg.message);
+      case 'pattern_backoff':
+        return this.onPatternBackoff(msg.child, msg.pattern);
       default:
         return assertNever(msg, 'supervisor message');
     }
@@ -331,6 +355,17 @@ class Step {
       case 'timeout':
         this.afterFailure(c, timeoutFailure(c, ran), ran);
         return;
+      case 'fail': {
+        const f = c.status.tag === 'stopping' ? c.status.failure : undefined;
+        const errorType = f?.errorType ?? 'fail';
+        const message = f?.message ?? 'stopped by herder';
+        this.afterFailure(
+          c,
+          { errorType, message, context: '', summary: `stopped by herder (${message}) after ${formatMs(ran)}` },
+          ran,
+        );
+        return;
+      }
       case 'sibling': {
         const g = this.s.groups.find((x) => x.members.includes(name));
         this.event(name, 'exit', `stopped for a restart of its group after ${formatMs(ran)}`);
@@ -375,15 +410,24 @@ class Step {
     if (c.spec.loop !== null) {
       c.failures = 0;
       c.successes += 1;
+      const pattern = c.patternPending;
+      c.patternPending = null;
+      c.patternStreak = pattern === null ? 0 : c.patternStreak + 1;
       if (this.s.phase !== 'running') {
         c.status = { tag: 'stopped', why: 'shutdown' };
         return;
       }
-      const ms = c.spec.loop.intervalMs;
+      // A run that met a "backoff" error pattern: wait longer, doubling while it keeps happening.
+      const backoff = pattern === null ? 0 : backoffDelay(c.spec.backoff, c.patternStreak, this.ctx.random);
+      const ms = Math.max(c.spec.loop.intervalMs, backoff);
       c.status = { tag: 'loop_wait', dueAt: this.ctx.now + ms };
       c.nextRunWall = this.ctx.wall + ms;
       this.fx.push({ type: 'set_timer', key: timerKeys.loop(name), ms });
-      this.event(name, 'loop_wait', `next run in ${formatMs(ms)}`);
+      const why =
+        pattern === null
+          ? ''
+          : ` (backing off: error pattern ${pattern}, ${c.patternStreak} run${c.patternStreak === 1 ? '' : 's'} in a row)`;
+      this.event(name, 'loop_wait', `next run in ${formatMs(ms)}${why}`);
       return;
     }
     // A continuous actor that exits 0.
@@ -413,6 +457,7 @@ class Step {
     this.event(name, 'exit', f.summary);
     this.fx.push({ type: 'error', process: name, errorType: f.errorType, message: f.message, context: f.context });
     c.quickExits = 0; // the hint is for clean exits in a row
+    c.patternPending = null;
     if (!this.isLoop(c) && ran >= c.spec.resetAfterMs) c.failures = 0;
     c.failures += 1;
     c.failuresTotal += 1;
@@ -593,6 +638,29 @@ class Step {
         this.tryGroup(g);
       }
     }
+  }
+
+  private onFail(name: string, errorType: string, message: string): void {
+    const c = this.child(name);
+    if (c === undefined || c.status.tag !== 'running' || this.s.phase !== 'running') return;
+    if (c.spec.kind === 'worker' && c.spec.runTimeoutMs !== null) {
+      this.fx.push({ type: 'cancel_timer', key: timerKeys.timeout(name) });
+    }
+    this.event(name, 'stop', `restarting it: ${message}`);
+    c.status = { tag: 'stopping', since: c.status.since, cause: 'fail', failure: { errorType, message } };
+    this.fx.push({ type: 'stop', child: name, mode: 'terminate' });
+    this.touch(c);
+  }
+
+  private onPatternBackoff(name: string, pattern: string): void {
+    const c = this.child(name);
+    if (c === undefined || c.status.tag !== 'running') return;
+    if (this.isLoop(c)) {
+      c.patternPending = pattern;
+      return;
+    }
+    // A continuous actor has no next run to delay: it restarts, with backoff.
+    this.onFail(name, pattern, `error pattern ${pattern} (action backoff)`);
   }
 
   private giveUp(reason: string): void {
