@@ -62,6 +62,8 @@ export interface ActorSignals {
   selfHealth: number | null;
   selfHealthDetail: string;
   badLines: number;
+  /** Matches per error pattern (the watch's own counter). */
+  patternCounts: ReadonlyMap<string, number> | null;
 }
 
 export function freshSignals(): ActorSignals {
@@ -72,5 +74,6 @@ export function freshSignals(): ActorSignals {
     selfHealth: null,
     selfHealthDetail: '',
     badLines: 0,
+    patternCounts: null,
   };
 }

@@ -74,6 +74,7 @@ function withSignals(doc: StatusDoc, live: LiveActors, clock: Clock): StatusDoc 
         heartbeat_at: s.lastHeartbeatWall === null ? null : s.lastHeartbeatWall / 1000,
         idle_s: s.lastActivity === null ? null : Math.round((now - s.lastActivity) / 100) / 10,
         bad_health_lines: s.badLines,
+        error_patterns: s.patternCounts === null ? null : Object.fromEntries(s.patternCounts),
       };
     }),
   };

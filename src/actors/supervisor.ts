@@ -10,7 +10,7 @@ import type { ProcessStateRow, Stream } from '../record/records.ts';
 import { ActorRunner } from '../runtime/actor.ts';
 import type { Clock, TimerHandle } from '../runtime/clock.ts';
 import { assertNever } from '../runtime/errors.ts';
-import type { ChildSpec, SupervisorSpec } from '../runtime/spec.ts';
+import type { ChildSpec, ErrorPatternSpec, SupervisorSpec } from '../runtime/spec.ts';
 import {
   type ChildState,
   type Effect,
@@ -21,6 +21,7 @@ import {
   type SupervisorState,
   transition,
 } from '../runtime/supervision.ts';
+import { PatternWatch } from './error-patterns.ts';
 import type { HealthMessage } from './health-channel.ts';
 import type { ChildEvents, RunningChild } from './host.ts';
 import type { Logger } from './logger.ts';
@@ -54,6 +55,8 @@ export class SupervisorActor implements RunningChild {
   private readonly handles = new Map<string, RunningChild>();
   private readonly pidStarts = new Map<string, string | null>();
   private readonly timers = new Map<string, TimerHandle>();
+  /** Error-pattern watches per worker, kept across its runs so that counts add up. */
+  private readonly patterns = new Map<string, PatternWatch>();
 
   constructor(
     readonly spec: SupervisorSpec,
@@ -182,10 +185,13 @@ export class SupervisorActor implements RunningChild {
     }
     const { logger, echo, clock, live } = this.deps;
     const signals = live.signalsOf(name);
+    const watch = this.patternWatch(name, spec.health.errorPatterns);
+    signals.patternCounts = watch.empty ? null : watch.counts;
     const output = (pid: number | null, stream: Stream, lines: string[]) => {
       signals.lastActivity = clock.now();
       logger.output(name, pid, stream, lines);
       echo?.lines(name, stream, lines);
+      if (!watch.empty) watch.lines(stream, lines);
     };
     const health = (m: HealthMessage | null, raw: string) => {
       if (m === null) {
@@ -255,6 +261,24 @@ export class SupervisorActor implements RunningChild {
     const now = this.runner.snapshot.children.find((x) => x.spec.name === name);
     if (now === undefined || now.status.tag === 'running' || now.status.tag === 'stopping')
       this.handles.set(name, handle);
+  }
+
+  private patternWatch(name: string, patterns: readonly ErrorPatternSpec[]): PatternWatch {
+    let watch = this.patterns.get(name);
+    if (watch === undefined) {
+      const { logger, echo } = this.deps;
+      watch = new PatternWatch(patterns, this.deps.clock, {
+        error: (errorType, message, context) => logger.error(name, errorType, message, context),
+        event: (kind, detail) => {
+          logger.event(name, kind, detail);
+          echo?.event(name, kind, detail);
+        },
+        restart: (errorType, message) => this.runner.send({ type: 'fail', child: name, errorType, message }),
+        backoff: (pattern) => this.runner.send({ type: 'pattern_backoff', child: name, pattern }),
+      });
+      this.patterns.set(name, watch);
+    }
+    return watch;
   }
 
   private row(c: ChildState): ProcessStateRow {

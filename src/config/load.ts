@@ -335,7 +335,12 @@ class Validator {
         healthThreshold: a.health_threshold ?? null,
         stallTimeoutMs: a.stall_timeout !== undefined ? a.stall_timeout * 1000 : null,
         resourceLimits: a.resource_limits ?? null,
-        errorPatterns: a.error_patterns ?? [],
+        errorPatterns: (a.error_patterns ?? []).map((p) => ({
+          name: p.name ?? p.pattern,
+          source: p.pattern,
+          action: p.action,
+          stream: p.stream,
+        })),
       },
     };
   }
@@ -345,7 +350,6 @@ class Validator {
     if (a.health_threshold !== undefined) deferred.push('health_threshold');
     if (a.health_grace !== undefined) deferred.push('health_grace');
     if (a.stall_timeout !== undefined) deferred.push('stall_timeout');
-    if (a.error_patterns !== undefined) deferred.push('error_patterns');
     if (a.resource_limits !== undefined) {
       const { max_memory_mb, ...rest } = a.resource_limits;
       const isThread = a.module !== undefined;

@@ -33,6 +33,8 @@ export interface ActorStatus {
   /** Seconds since its last output line, heartbeat or progress report. */
   readonly idle_s: number | null;
   readonly bad_health_lines: number | null;
+  /** Matches per error pattern in this run (live only). */
+  readonly error_patterns: Readonly<Record<string, number>> | null;
   readonly last_error: { readonly type: string; readonly message: string; readonly ts: number } | null;
 }
 
@@ -141,6 +143,7 @@ export function statusDoc(db: Db, runId: number, nowS: number, live: boolean): S
         heartbeat_at: null,
         idle_s: null,
         bad_health_lines: null,
+        error_patterns: null,
         last_error: lastErrors.get(String(s.process)) ?? null,
       };
     });

@@ -45,12 +45,21 @@ export interface ThreadLaunch {
   readonly maxHeapMb: number | null;
 }
 
+/** A regular expression watched for in an actor's output, and what a match does. */
+export interface ErrorPatternSpec {
+  /** The error_type of its rows: the pattern's name, or the pattern itself. */
+  readonly name: string;
+  readonly source: string;
+  readonly action: 'restart' | 'backoff' | 'alert' | 'ignore';
+  readonly stream: 'stdout' | 'stderr' | 'both';
+}
+
 /** Settings owned by the health monitor; recorded now, enforced by it. */
 export interface HealthSettings {
   readonly healthThreshold: number | null;
   readonly stallTimeoutMs: number | null;
   readonly resourceLimits: Readonly<Record<string, unknown>> | null;
-  readonly errorPatterns: readonly Readonly<Record<string, unknown>>[];
+  readonly errorPatterns: readonly ErrorPatternSpec[];
 }
 
 export interface WorkerSpec extends ChildCommon {
