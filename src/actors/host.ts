@@ -18,6 +18,9 @@ export interface RunningChild {
   stop(mode: StopMode, graceMs: number): void;
   /** Ends it at once (SIGKILL to the whole group, or terminates the thread). */
   kill(): void;
+  /** Freezes / thaws it (SIGSTOP / SIGCONT to its group); false when it cannot be paused (a thread). */
+  pause?(): boolean;
+  resume?(): boolean;
 }
 
 /** After a "finish" grace runs out, how long SIGTERM gets before SIGKILL. */

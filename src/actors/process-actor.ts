@@ -185,12 +185,21 @@ export function startProcess(
         timers,
         mode,
         graceMs,
-        () => signalGroup(pid, 'SIGTERM'),
+        () => {
+          signalGroup(pid, 'SIGTERM');
+          signalGroup(pid, 'SIGCONT'); // a paused job must wake up to hear SIGTERM
+        },
         () => signalGroup(pid, 'SIGKILL'),
       );
     },
     kill() {
       if (pid !== null) signalGroup(pid, 'SIGKILL');
+    },
+    pause() {
+      return pid !== null && exitInfo === null && signalGroup(pid, 'SIGSTOP');
+    },
+    resume() {
+      return pid !== null && signalGroup(pid, 'SIGCONT');
     },
   };
 }

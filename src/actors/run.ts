@@ -5,6 +5,7 @@
  * shutdown (a second SIGINT kills at once), and closes everything in order.
  */
 
+import { availableParallelism, totalmem } from 'node:os';
 import { ROOT_NAME } from '../config/load.ts';
 import { isSameProcess, procStartTime, signalGroup } from '../platform/proc.ts';
 import type { StatusDoc } from '../record/queries.ts';
@@ -14,8 +15,10 @@ import { formatMs } from '../runtime/duration.ts';
 import { HerderError } from '../runtime/errors.ts';
 import type { RunSpec, SupervisorSpec } from '../runtime/spec.ts';
 import type { Exit } from '../runtime/supervision.ts';
+import { Alerter } from './alerts.ts';
 import { ControlServer, socketPathFor } from './control.ts';
 import { EchoWriter } from './echo-writer.ts';
+import { HealthMonitor } from './health-monitor.ts';
 import { killWindowMs } from './host.ts';
 import { Logger } from './logger.ts';
 import { Echo } from './output.ts';
@@ -168,8 +171,32 @@ async function runWith(
   const echo = opts.echo ? new Echo(new EchoWriter(opts.warn), opts.colour) : null;
   const stats = { givenUp: 0 };
   const live = new LiveActors();
+  const alerter =
+    spec.alerts === null
+      ? null
+      : new Alerter(spec.alerts, clock, runId, (message, context) =>
+          logger.error(ROOT_NAME, 'alert_failed', message, context),
+        );
+  const onEvent = (process: string, kind: string, detail: string) => alerter?.notify(process, kind, detail);
+  let root: SupervisorActor | null = null;
+  const monitor = new HealthMonitor({
+    clock,
+    live,
+    cores: availableParallelism(),
+    machineMemMb: totalmem() / 1048576,
+    protection: spec.protection,
+    leak: spec.leak,
+    event: (process, kind, detail) => {
+      logger.event(process, kind, detail);
+      echo?.event(process, kind, detail);
+      onEvent(process, kind, detail);
+    },
+    deferStarts: (on) => root?.defer(on),
+  });
   const sampler =
-    spec.sampleIntervalMs === null ? null : new Sampler(clock, logger, live, spec.sampleIntervalMs, spec.dbPath);
+    spec.sampleIntervalMs === null
+      ? null
+      : new Sampler(clock, logger, live, spec.sampleIntervalMs, spec.dbPath, monitor);
   let bug: unknown = null;
   let rootExit: Exit | null = null;
   let endReason = 'every actor finished or was given up';
@@ -184,7 +211,7 @@ async function runWith(
     echo?.event(ROOT_NAME, kind, detail);
   };
 
-  const root = new SupervisorActor(
+  root = new SupervisorActor(
     spec.root,
     {
       clock,
@@ -195,6 +222,8 @@ async function runWith(
       stats,
       live,
       sampleMs: spec.sampleIntervalMs ?? 0,
+      onEvent,
+      onChildGone: (name) => monitor.forget(name),
       random: Math.random,
       onBug: (e) => {
         bug = e;
@@ -295,6 +324,7 @@ async function runWith(
   note('run_end', `${status}: ${endReason}`);
 
   await control.close();
+  await alerter?.drain();
   await pools.closeAll();
   reaper.close();
   try {

@@ -15,6 +15,7 @@ import { openFds, processGroups, TICKS_PER_SECOND } from '../platform/proctable.
 import type { UsageRow } from '../record/records.ts';
 import type { Clock, TimerHandle } from '../runtime/clock.ts';
 import { type ActorSignals, freshSignals } from './health-channel.ts';
+import type { ActorControl, HealthMonitor } from './health-monitor.ts';
 import type { Logger } from './logger.ts';
 
 export interface ThreadUsage {
@@ -28,6 +29,31 @@ export class LiveActors {
   readonly processes = new Map<string, number>();
   readonly threads = new Map<string, ThreadUsage | null>();
   readonly signals = new Map<string, ActorSignals>();
+  /** Running worker actors, as their supervisors let the health monitor steer them. */
+  readonly controls = new Map<string, ActorControl>();
+  private readonly happenings = new Map<string, { failures: number[]; errors: number[] }>();
+
+  private times(name: string) {
+    let t = this.happenings.get(name);
+    if (t === undefined) {
+      t = { failures: [], errors: [] };
+      this.happenings.set(name, t);
+    }
+    return t;
+  }
+
+  note(name: string, what: 'failures' | 'errors', at: number): void {
+    const list = this.times(name)[what];
+    list.push(at);
+    if (list.length > 1000) list.splice(0, list.length - 1000);
+  }
+
+  /** How many failures / errors an actor had since `since` (monotonic ms). */
+  recent(name: string, what: 'failures' | 'errors', since: number): number {
+    const list = this.times(name)[what];
+    while (list.length > 0 && (list[0] ?? 0) < since) list.shift();
+    return list.length;
+  }
 
   signalsOf(name: string): ActorSignals {
     let s = this.signals.get(name);
@@ -67,6 +93,7 @@ export class Sampler {
     private readonly live: LiveActors,
     private readonly intervalMs: number,
     private readonly dbPath: string,
+    private readonly monitor: HealthMonitor,
   ) {}
 
   start(): void {
@@ -117,23 +144,29 @@ export class Sampler {
         fds += openFds(m.pid);
       }
       if (members.length === 0) continue;
+      const cpuPercent = round1((Math.max(0, cpuTicks) / TICKS_PER_SECOND / elapsedS) * 100);
+      const rssMb = round1(rssKb / 1024);
+      const health = this.monitor.judge(name, { rssMb, cpuPercent, numFds: fds });
       this.logger.usage({
         ...EMPTY,
         process: name,
         pid: pgid,
-        cpuPercent: round1((Math.max(0, cpuTicks) / TICKS_PER_SECOND / elapsedS) * 100),
-        rssMb: round1(rssKb / 1024),
+        cpuPercent,
+        rssMb,
         numThreads: threads,
         numFds: fds,
+        health,
       });
     }
     this.lastTicks = ticks;
     for (const [name, u] of this.live.threads) {
       if (u === null) continue;
+      const health = this.monitor.judge(name, { rssMb: u.heapUsedMb, cpuPercent: u.elu * 100, numFds: null });
       this.logger.usage({
         ...EMPTY,
         process: name,
         pid: process.pid,
+        health,
         cpuPercent: round1(u.elu * 100),
         rssMb: round1(u.rssMb),
         heapUsedMb: round1(u.heapUsedMb),
@@ -153,12 +186,14 @@ export class Sampler {
       } catch {
         diskFreeMb = null;
       }
+      const memPercent = round1(((mem.total - mem.available) / mem.total) * 100);
+      this.monitor.system(memPercent, load.currentLoad);
       this.logger.usage({
         ...EMPTY,
         process: '_system',
         pid: null,
         cpuPercent: round1(load.currentLoad),
-        memPercent: round1(((mem.total - mem.available) / mem.total) * 100),
+        memPercent,
         availableMb: round1(mem.available / 1048576),
         load1: Math.round((loadavg()[0] ?? 0) * 100) / 100,
         diskFreeMb,

@@ -44,6 +44,10 @@ export interface RuntimeDeps {
   /** Live pids and thread figures, for the sampler. */
   readonly live: LiveActors;
   readonly sampleMs: number;
+  /** Every event, after it is recorded (alerts listen here). */
+  readonly onEvent: (process: string, kind: string, detail: string) => void;
+  /** Told when an actor's run ends, so that what was judged about it starts over. */
+  readonly onChildGone: (name: string) => void;
 }
 
 export interface Parent {
@@ -92,6 +96,12 @@ export class SupervisorActor implements RunningChild {
     this.shutdown(mode, 'stopped by its parent');
   }
 
+  /** Machine pressure: loop runs that fall due wait (here and in nested supervisors). */
+  defer(on: boolean): void {
+    this.runner.send({ type: 'defer', on });
+    for (const h of this.handles.values()) if (h instanceof SupervisorActor) h.defer(on);
+  }
+
   /** Kills every running child below this supervisor at once. */
   kill(): void {
     for (const h of this.handles.values()) h.kill();
@@ -129,10 +139,15 @@ export class SupervisorActor implements RunningChild {
         if (effect.kind === 'giveup') this.deps.stats.givenUp++;
         this.deps.logger.event(effect.process, effect.kind, effect.detail);
         this.deps.echo?.event(effect.process, effect.kind, effect.detail);
+        this.deps.onEvent(effect.process, effect.kind, effect.detail);
         return;
-      case 'error':
+      case 'error': {
+        const now = this.deps.clock.now();
+        this.deps.live.note(effect.process, 'failures', now);
+        this.deps.live.note(effect.process, 'errors', now);
         this.deps.logger.error(effect.process, effect.errorType, effect.message, effect.context);
         return;
+      }
       case 'state': {
         const c = state.children.find((x) => x.spec.name === effect.child);
         if (c !== undefined) this.deps.logger.state(this.row(c));
@@ -162,6 +177,8 @@ export class SupervisorActor implements RunningChild {
         this.runner.send({ type: 'started', child: name, pid });
       },
       exited: (exit) => {
+        this.deps.live.controls.delete(name);
+        this.deps.onChildGone(name);
         this.deps.live.processes.delete(name);
         this.deps.live.threads.delete(name);
         this.handles.delete(name);
@@ -185,6 +202,7 @@ export class SupervisorActor implements RunningChild {
     }
     const { logger, echo, clock, live } = this.deps;
     const signals = live.signalsOf(name);
+    signals.lastActivity = clock.now(); // a run's start counts as a sign of life: silence is timed from here
     const watch = this.patternWatch(name, spec.health.errorPatterns);
     signals.patternCounts = watch.empty ? null : watch.counts;
     const output = (pid: number | null, stream: Stream, lines: string[]) => {
@@ -220,14 +238,16 @@ export class SupervisorActor implements RunningChild {
           signals.selfHealthDetail = m.detail;
           return;
         case 'error':
-          logger.error(name, m.errorType, m.message, m.context);
+          reportError(m.errorType, m.message, m.context);
           return;
         default:
           assertNever(m, 'health message');
       }
     };
-    const reportError = (errorType: string, message: string, context: string) =>
+    const reportError = (errorType: string, message: string, context: string) => {
+      live.note(name, 'errors', clock.now());
       logger.error(name, errorType, message, context);
+    };
     const handle =
       spec.launch.type === 'process'
         ? startProcess(
@@ -259,8 +279,17 @@ export class SupervisorActor implements RunningChild {
           );
     // An exit can be reported synchronously (spawn failure): only keep live handles.
     const now = this.runner.snapshot.children.find((x) => x.spec.name === name);
-    if (now === undefined || now.status.tag === 'running' || now.status.tag === 'stopping')
+    if (now === undefined || now.status.tag === 'running' || now.status.tag === 'stopping') {
       this.handles.set(name, handle);
+      live.controls.set(name, {
+        priority: spec.priority,
+        health: spec.health,
+        kind: spec.launch.type,
+        fail: (errorType, message) => this.runner.send({ type: 'fail', child: name, errorType, message }),
+        pause: () => handle.pause?.() ?? false,
+        resume: () => handle.resume?.() ?? false,
+      });
+    }
   }
 
   private patternWatch(name: string, patterns: readonly ErrorPatternSpec[]): PatternWatch {
@@ -268,10 +297,14 @@ export class SupervisorActor implements RunningChild {
     if (watch === undefined) {
       const { logger, echo } = this.deps;
       watch = new PatternWatch(patterns, this.deps.clock, {
-        error: (errorType, message, context) => logger.error(name, errorType, message, context),
+        error: (errorType, message, context) => {
+          this.deps.live.note(name, 'errors', this.deps.clock.now());
+          logger.error(name, errorType, message, context);
+        },
         event: (kind, detail) => {
           logger.event(name, kind, detail);
           echo?.event(name, kind, detail);
+          this.deps.onEvent(name, kind, detail);
         },
         restart: (errorType, message) => this.runner.send({ type: 'fail', child: name, errorType, message }),
         backoff: (pattern) => this.runner.send({ type: 'pattern_backoff', child: name, pattern }),

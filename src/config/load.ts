@@ -158,6 +158,16 @@ class Validator {
       supervisor: section('supervisor', rootSupervisorSchema, knownKeys.supervisor),
       actors: rec.actors,
     };
+    for (const r of ['memory', 'cpu'] as const) {
+      const t = cfg.runtime.protection[r];
+      if (!(t.resume <= t.warn && t.warn <= t.critical)) {
+        this.problem(
+          `runtime.protection.${r}`,
+          `resume ${t.resume}, warn ${t.warn}, critical ${t.critical} are out of order`,
+          'make resume ≤ warn ≤ critical',
+        );
+      }
+    }
     if (!Array.isArray(cfg.actors) || cfg.actors.length === 0) {
       this.problem(
         'actors',
@@ -192,6 +202,21 @@ class Validator {
       outputRetentionLines: cfg.runtime.output_retention,
       outputBufferBytes: Math.round(cfg.runtime.output_buffer_mb * 1024 * 1024),
       sampleIntervalMs: cfg.runtime.sample_interval_seconds > 0 ? cfg.runtime.sample_interval_seconds * 1000 : null,
+      protection: cfg.runtime.protection.enabled
+        ? {
+            memory: cfg.runtime.protection.memory,
+            cpu: { ...cfg.runtime.protection.cpu, sustainSamples: cfg.runtime.protection.cpu.sustain_samples },
+          }
+        : null,
+      alerts:
+        cfg.runtime.alerts === undefined
+          ? null
+          : {
+              command: cfg.runtime.alerts.command ?? null,
+              webhook: cfg.runtime.alerts.webhook ?? null,
+              rateLimitMs: cfg.runtime.alerts.rate_limit_minutes * 60_000,
+            },
+      leak: { windowMs: cfg.runtime.leak.window_minutes * 60_000, minSamples: cfg.runtime.leak.min_samples },
       root,
     });
   }
@@ -333,8 +358,18 @@ class Validator {
       runTimeoutMs: a.run_timeout !== undefined ? a.run_timeout * 1000 : null,
       health: {
         healthThreshold: a.health_threshold ?? null,
+        healthGrace: a.health_grace ?? 3,
         stallTimeoutMs: a.stall_timeout !== undefined ? a.stall_timeout * 1000 : null,
-        resourceLimits: a.resource_limits ?? null,
+        limitGrace: a.limit_grace ?? 3,
+        resourceLimits:
+          a.resource_limits === undefined
+            ? null
+            : {
+                maxMemoryMb: a.resource_limits.max_memory_mb ?? null,
+                maxCpuPercent: a.resource_limits.max_cpu_percent ?? null,
+                maxFds: a.resource_limits.max_fds ?? null,
+                action: a.resource_limits.action,
+              },
         errorPatterns: (a.error_patterns ?? []).map((p) => ({
           name: p.name ?? p.pattern,
           source: p.pattern,
@@ -346,19 +381,12 @@ class Validator {
   }
 
   private noteDeferred(a: ActorConfig): void {
-    const deferred: string[] = [];
-    if (a.health_threshold !== undefined) deferred.push('health_threshold');
-    if (a.health_grace !== undefined) deferred.push('health_grace');
-    if (a.stall_timeout !== undefined) deferred.push('stall_timeout');
-    if (a.resource_limits !== undefined) {
-      const { max_memory_mb, ...rest } = a.resource_limits;
-      const isThread = a.module !== undefined;
-      if (!isThread || max_memory_mb === undefined) deferred.push('resource_limits');
-      else if (Object.keys(rest).some((k) => k !== 'action'))
-        deferred.push('resource_limits (except the thread heap limit)');
-    }
-    for (const key of deferred) {
-      this.notes.push(`${this.shown}: ${a.name}.${key}: recorded; enforced from herder 0.2 with the health monitor`);
+    const limits = a.resource_limits;
+    if (limits === undefined) return;
+    if (a.module !== undefined && (limits.max_fds !== undefined || limits.action === 'pause')) {
+      this.notes.push(
+        `${this.shown}: ${a.name}.resource_limits: a thread actor has no descriptors of its own and cannot be paused; max_fds and action pause do not apply to it`,
+      );
     }
   }
 }

@@ -24,6 +24,8 @@ const osText = z.string().refine((s) => !s.includes('\0'), { message: 'contains 
 
 const envValue = z.union([osText, z.number(), z.boolean()]).transform(String);
 
+const percent = (d: number) => z.number().min(0).max(100).default(d);
+
 export const errorPatternSchema = z.strictObject({
   pattern: z.string().min(1),
   name: z.string().min(1).optional(),
@@ -64,6 +66,7 @@ export const actorSchema = z.strictObject({
   ...childKeys,
   health_threshold: z.number().min(0).max(1).optional(),
   health_grace: z.number().int().positive().optional(),
+  limit_grace: z.number().int().positive().optional(),
   stall_timeout: z.number().positive().optional(),
   resource_limits: resourceLimitsSchema.optional(),
   error_patterns: z.array(errorPatternSchema).optional(),
@@ -109,6 +112,39 @@ export const runtimeSchema = z.strictObject({
   restart_jitter: z.number().min(0).max(1).default(0.1),
   /** Resource sampling period; 0 turns sampling off. */
   sample_interval_seconds: z.number().nonnegative().default(5),
+  protection: z
+    .strictObject({
+      memory: z
+        .strictObject({ warn: percent(85), critical: percent(95), resume: percent(80) })
+        .default({ warn: 85, critical: 95, resume: 80 }),
+      cpu: z
+        .strictObject({
+          warn: percent(90),
+          critical: percent(98),
+          resume: percent(75),
+          sustain_samples: z.number().int().positive().default(6),
+        })
+        .default({ warn: 90, critical: 98, resume: 75, sustain_samples: 6 }),
+      enabled: z.boolean().default(true),
+    })
+    .default({
+      memory: { warn: 85, critical: 95, resume: 80 },
+      cpu: { warn: 90, critical: 98, resume: 75, sustain_samples: 6 },
+      enabled: true,
+    }),
+  alerts: z
+    .strictObject({
+      command: z.array(z.string().min(1)).min(1).optional(),
+      webhook: z.url({ protocol: /^https?$/ }).optional(),
+      rate_limit_minutes: z.number().nonnegative().default(5),
+    })
+    .optional(),
+  leak: z
+    .strictObject({
+      window_minutes: z.number().positive().default(30),
+      min_samples: z.number().int().min(3).default(20),
+    })
+    .default({ window_minutes: 30, min_samples: 20 }),
 });
 
 export const fileSchema = z.strictObject({

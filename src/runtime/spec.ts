@@ -3,6 +3,22 @@
  * layer (src/config) turns actors.yaml into these; nothing here knows YAML.
  * Names follow Erlang/OTP's child specs where they exist.
  */
+export interface ProtectionSettings {
+  readonly memory: { readonly warn: number; readonly critical: number; readonly resume: number };
+  readonly cpu: {
+    readonly warn: number;
+    readonly critical: number;
+    readonly resume: number;
+    readonly sustainSamples: number;
+  };
+}
+
+export interface AlertSettings {
+  readonly command: readonly string[] | null;
+  readonly webhook: string | null;
+  readonly rateLimitMs: number;
+}
+
 export type RestartType = 'permanent' | 'transient' | 'temporary';
 export type Strategy = 'one_for_one' | 'one_for_all' | 'rest_for_one';
 
@@ -54,11 +70,22 @@ export interface ErrorPatternSpec {
   readonly stream: 'stdout' | 'stderr' | 'both';
 }
 
-/** Settings owned by the health monitor; recorded now, enforced by it. */
+export interface ResourceLimits {
+  readonly maxMemoryMb: number | null;
+  readonly maxCpuPercent: number | null;
+  readonly maxFds: number | null;
+  readonly action: 'restart' | 'alert' | 'pause';
+}
+
+/** What the health monitor watches for an actor. */
 export interface HealthSettings {
   readonly healthThreshold: number | null;
+  /** Samples in a row below the threshold before acting. */
+  readonly healthGrace: number;
   readonly stallTimeoutMs: number | null;
-  readonly resourceLimits: Readonly<Record<string, unknown>> | null;
+  readonly resourceLimits: ResourceLimits | null;
+  /** Samples in a row over a limit before it counts as exceeded. */
+  readonly limitGrace: number;
   readonly errorPatterns: readonly ErrorPatternSpec[];
 }
 
@@ -95,6 +122,9 @@ export interface RunSpec {
   readonly outputBufferBytes: number;
   /** How often every actor's resources (and the machine's) are sampled; null = never. */
   readonly sampleIntervalMs: number | null;
+  readonly protection: ProtectionSettings | null;
+  readonly alerts: AlertSettings | null;
+  readonly leak: { readonly windowMs: number; readonly minSamples: number };
   readonly root: SupervisorSpec;
 }
 

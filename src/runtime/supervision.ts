@@ -87,6 +87,8 @@ export interface SupervisorState {
   groups: RestartGroup[];
   nextGroupId: number;
   escalation: string | null;
+  /** Machine under pressure: loop runs wait instead of starting. */
+  deferStarts: boolean;
 }
 
 export type StopMode = 'finish' | 'terminate';
@@ -100,7 +102,9 @@ export type SupervisorMsg =
   /** Stop a running child now and count it as a failure (an error pattern, a health or limit action). */
   | { readonly type: 'fail'; readonly child: string; readonly errorType: string; readonly message: string }
   /** A loop job's run matched a backoff error pattern: its next wait backs off instead of loop_interval. */
-  | { readonly type: 'pattern_backoff'; readonly child: string; readonly pattern: string };
+  | { readonly type: 'pattern_backoff'; readonly child: string; readonly pattern: string }
+  /** The machine is under pressure (on) or no longer (off): loop runs that fall due wait. */
+  | { readonly type: 'defer'; readonly on: boolean };
 
 export type EventKind =
   | 'start'
@@ -113,7 +117,8 @@ export type EventKind =
   | 'timeout'
   | 'shutdown'
   | 'escalate'
-  | 'finished';
+  | 'finished'
+  | 'deferred';
 
 export type Effect =
   | { readonly type: 'start'; readonly child: string }
@@ -141,6 +146,8 @@ export interface StepContext {
 
 /** A continuous actor that exits 0 within this long, three times in a row, gets a hint. */
 export const QUICK_EXIT_MS = 10_000;
+/** While the machine is under pressure, a due loop run is retried this often. */
+export const DEFER_RETRY_MS = 5_000;
 export const QUICK_EXITS_FOR_HINT = 3;
 
 export const timerKeys = {
@@ -176,6 +183,7 @@ export function initialState(spec: SupervisorSpec): SupervisorState {
     groups: [],
     nextGroupId: 1,
     escalation: null,
+    deferStarts: false,
   };
 }
 
@@ -265,6 +273,9 @@ class Step {
         return this.onFail(msg.child, msg.errorType, msg.message);
       case 'pattern_backoff':
         return this.onPatternBackoff(msg.child, msg.pattern);
+      case 'defer':
+        this.s.deferStarts = msg.on;
+        return;
       default:
         return assertNever(msg, 'supervisor message');
     }
@@ -624,7 +635,17 @@ class Step {
     const [kind, rest] = [key.slice(0, key.indexOf(':')), key.slice(key.indexOf(':') + 1)];
     if (kind === 'loop') {
       const c = this.child(rest);
-      if (c !== undefined && this.s.phase === 'running' && c.status.tag === 'loop_wait') this.startChild(c);
+      if (c === undefined || this.s.phase !== 'running' || c.status.tag !== 'loop_wait') return;
+      if (this.s.deferStarts) {
+        this.event(
+          rest,
+          'deferred',
+          `next run deferred: the machine is under pressure; trying again in ${formatMs(DEFER_RETRY_MS)}`,
+        );
+        this.fx.push({ type: 'set_timer', key: timerKeys.loop(rest), ms: DEFER_RETRY_MS });
+        return;
+      }
+      this.startChild(c);
     } else if (kind === 'timeout') {
       const c = this.child(rest);
       if (c !== undefined && c.status.tag === 'running' && c.spec.kind === 'worker') {

@@ -5,7 +5,7 @@ import { project, query, startRun, THREAD_JOB, waitForActor } from '../helpers/c
 describe('resource sampling', () => {
   it('records each actor’s whole process group, thread actors from inside, and the machine', async () => {
     const dir = project(`
-runtime: { sample_interval_seconds: 0.5 }
+runtime: { sample_interval_seconds: 0.5, protection: { enabled: false } }
 actors:
   - name: spinner_behind_wrapper
     command: [sh, -c, "python3 -c 'while True: pass'; echo never"]

@@ -24,7 +24,14 @@ export function worker(name: string, overrides: WorkerOverrides = {}): WorkerSpe
     launch: { type: 'process', argv: ['python3', `${name}.py`], cwd: '/srv/jobs', env: {} },
     loop: null,
     runTimeoutMs: null,
-    health: { healthThreshold: null, stallTimeoutMs: null, resourceLimits: null, errorPatterns: [] },
+    health: {
+      healthThreshold: null,
+      healthGrace: 3,
+      stallTimeoutMs: null,
+      resourceLimits: null,
+      limitGrace: 3,
+      errorPatterns: [],
+    },
     ...overrides,
   };
 }
