@@ -25,6 +25,7 @@ const SUITE = [
   'stop-time',
   'orphans',
   'sqlite-tier',
+  'sampling-cost',
 ] as const;
 /** Outer limit per benchmark; each also has its own, shorter guard. */
 const LIMIT_MS = 360_000;
