@@ -588,7 +588,7 @@ describe.concurrent('config validation', () => {
   });
 
   describe('check: a valid config', () => {
-    it('exits 0 with an OK summary and notes for the fields enforced later', async () => {
+    it('exits 0 with an OK summary line', async () => {
       const yaml = `runtime: { max_runtime_minutes: 0, db: rec.db }
 supervisor: { strategy: rest_for_one }
 actors:
@@ -616,12 +616,8 @@ actors:
       expect(out[0]).toMatch(/^actors\.yaml: OK: 3 actors \(1 loop job, 1 thread actor\), root rest_for_one, /);
       expect(out[0]).toContain('no time limit');
       expect(out[0]).toContain('record rec.db');
-      for (const key of ['health_threshold', 'stall_timeout', 'error_patterns', 'resource_limits']) {
-        expect(out).toContainEqual(
-          expect.stringMatching(new RegExp(`^actors\\.yaml: a\\.${key}: recorded; enforced from `)),
-        );
-      }
-      expect(out).toHaveLength(5);
+      // Health settings are enforced, so no note; only what cannot apply to a thread actor is pointed out.
+      expect(out).toHaveLength(1);
       expect(existsSync(path.join(r.dir, 'rec.db')), 'check writes no database').toBe(false);
     });
 
@@ -709,5 +705,21 @@ actors:
       expect(out).toHaveLength(3);
       expect(Number(query(db, 'SELECT COUNT(*) AS n FROM runs')[0]?.n)).toBe(1);
     });
+  });
+});
+
+describe('check: notes', () => {
+  it('points out limits that cannot apply to a thread actor', async () => {
+    const dir = project(`
+actors:
+  - name: t
+    module: ${THREAD_JOB}
+    resource_limits: { max_memory_mb: 64, max_fds: 100, action: pause }
+`);
+    const r = await runCli(['check'], dir);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(
+      'actors.yaml: t.resource_limits: a thread actor has no descriptors of its own and cannot be paused; max_fds and action pause do not apply to it',
+    );
   });
 });
