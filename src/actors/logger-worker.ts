@@ -3,8 +3,6 @@
  * It answers the main thread over comlink. Failures come back as values with
  * a code, never as exceptions that lose their meaning crossing the thread.
  */
-import { readlinkSync } from 'node:fs';
-import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { expose } from 'comlink';
 import { type Db, openForWrite } from '../record/open.ts';
@@ -127,22 +125,4 @@ export class LoggerService {
   }
 }
 
-/**
- * Writing the record is background work: on a small machine the jobs and
- * supervision should get the CPU first, and the writer catch up when it is
- * free (its backlog is bounded by runtime.output_buffer_mb). Linux lets a
- * thread have its own nice value; /proc/thread-self names this thread.
- */
-function lowerThreadPriority(): void {
-  try {
-    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    if (Number.isInteger(tid) && tid > 0) setPriority(tid, 10);
-  } catch {
-    // not Linux, or not allowed: run at normal priority
-  }
-}
-
-if (parentPort !== null) {
-  lowerThreadPriority();
-  expose(new LoggerService(), nodeEndpoint(parentPort));
-}
+if (parentPort !== null) expose(new LoggerService(), nodeEndpoint(parentPort));

@@ -30,7 +30,8 @@ import { nodeEndpoint, WORKER_EXEC_ARGV } from './worker-support.ts';
 
 const FLUSH_DELAY_MS = 50;
 const BATCH_RECORDS = 2_000;
-const BATCH_LINES = 20_000;
+/** Output lines per transaction: small enough that events and status never wait long behind a flood. */
+const BATCH_LINES = 5_000;
 const DROP_REPORT_EVERY_MS = 5_000;
 const RETRY_FIRST_MS = 500;
 const RETRY_MAX_MS = 30_000;
