@@ -6,6 +6,7 @@
 import { isatty } from 'node:tty';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { runHerder } from '../actors/run.ts';
+import { hardLimitSupport } from '../config/launch.ts';
 import { displayPath, loadConfig } from '../config/load.ts';
 import { HerderError, isHerderError } from '../runtime/errors.ts';
 import { allWorkers } from '../runtime/spec.ts';
@@ -61,6 +62,11 @@ function check(flags: { config: string }): number {
       `record ${displayPath(spec.dbPath)}\n`,
   );
   for (const n of notes) out(`${n}\n`);
+  const hard = hardLimitSupport();
+  out(
+    `kernel memory limits here (resource_limits.hard): prlimit ${hard.prlimit === null ? 'not installed' : 'available'}; ` +
+      `cgroup v2 memory controller ${hard.cgroupV2Memory ? 'writable' : 'not available'}\n`,
+  );
   return 0;
 }
 

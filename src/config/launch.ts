@@ -87,7 +87,49 @@ function exists(p: string): 'file' | 'dir' | null {
   }
 }
 
+/** What this machine offers for kernel-enforced memory limits (reported by `check`). */
+export function hardLimitSupport(): { prlimit: string | null; cgroupV2Memory: boolean } {
+  let cgroupV2Memory = false;
+  try {
+    cgroupV2Memory = readFileSync('/sys/fs/cgroup/cgroup.controllers', 'utf8').split(/\s+/).includes('memory');
+    accessSync('/sys/fs/cgroup', constants.W_OK);
+  } catch {
+    cgroupV2Memory = false;
+  }
+  return { prlimit: findProgram('prlimit', '/'), cgroupV2Memory };
+}
+
+/**
+ * resource_limits.hard for a process actor: the job runs under prlimit, which
+ * sets RLIMIT_DATA (heap and private mappings) to max_memory_mb and then execs
+ * it - same pid, same process group. Each process of the job has the limit.
+ */
+function withHardLimit(launch: ProcessLaunch, a: ActorConfig, problem: Problem): ProcessLaunch | null {
+  const limits = a.resource_limits;
+  if (limits?.hard !== true) return launch;
+  if (limits.max_memory_mb === undefined) {
+    problem('resource_limits.hard', 'needs max_memory_mb', 'set max_memory_mb, or remove hard');
+    return null;
+  }
+  const prlimit = findProgram('prlimit', '/');
+  if (prlimit === null) {
+    problem(
+      'resource_limits.hard',
+      'needs prlimit (util-linux), which is not installed',
+      'install util-linux, or remove hard',
+    );
+    return null;
+  }
+  const bytes = Math.floor(limits.max_memory_mb * 1024 * 1024);
+  return { ...launch, argv: [prlimit, `--data=${bytes}`, '--', ...launch.argv] };
+}
+
 export function resolveLaunch(a: ActorConfig, baseDir: string, problem: Problem): ProcessLaunch | ThreadLaunch | null {
+  const launch = resolveBase(a, baseDir, problem);
+  return launch === null || launch.type === 'thread' ? launch : withHardLimit(launch, a, problem);
+}
+
+function resolveBase(a: ActorConfig, baseDir: string, problem: Problem): ProcessLaunch | ThreadLaunch | null {
   const given = [a.script, a.command, a.module].filter((x) => x !== undefined).length;
   if (given !== 1) {
     problem(

@@ -38,6 +38,8 @@ export const resourceLimitsSchema = z.strictObject({
   max_cpu_percent: z.number().positive().optional(),
   max_fds: z.number().int().positive().optional(),
   action: z.enum(['restart', 'alert', 'pause']).default('restart'),
+  /** Process actors: also a kernel limit (prlimit RLIMIT_DATA per process) on max_memory_mb. */
+  hard: z.boolean().default(false),
 });
 
 /** Keys shared by actors and nested supervisors (about how their parent treats them). */

@@ -155,4 +155,21 @@ actors:
     if (pauses.includes('important')) expect(pressure.some((p) => p.includes('last resort'))).toBe(true);
     expect(events(dir, 'periodic', 'deferred').length).toBeGreaterThanOrEqual(1);
   });
+
+  it('a hard memory limit (prlimit) makes an over-allocation fail inside the job', async () => {
+    const dir = project(`
+runtime: { protection: { enabled: false } }
+actors:
+  - name: greedy
+    command: [python3, -c, "b = bytearray(300 * 1024 * 1024)"]
+    resource_limits: { max_memory_mb: 100, hard: true }
+    restart: transient
+    restart_delay: 60
+`);
+    const run = startRun(dir);
+    await waitForActor(dir, 'greedy', (a) => a.state === 'restarting');
+    await run.stop();
+    const err = query(db(dir), "SELECT error_type FROM process_errors WHERE process = 'greedy'");
+    expect(err.map((e) => e.error_type)).toEqual(['MemoryError']);
+  });
 });
