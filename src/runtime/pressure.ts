@@ -27,18 +27,9 @@
  * resume levels, so a reading hovering around warn does not repeat alerts.
  * A reading that is NaN (unknown) changes nothing but resets the CPU streaks.
  */
+import type { ProtectionSettings } from './spec.ts';
 
-export interface ProtectionSettings {
-  /** Percents of machine memory in use. */
-  readonly memory: { readonly warn: number; readonly critical: number; readonly resume: number };
-  /** Percents of all cores; a level counts once held for sustainSamples readings in a row. */
-  readonly cpu: {
-    readonly warn: number;
-    readonly critical: number;
-    readonly resume: number;
-    readonly sustainSamples: number;
-  };
-}
+export type { ProtectionSettings };
 
 /**
  * Memory 85/95/80: 95 % used is close to swapping and the OOM killer, and 80

@@ -3,6 +3,7 @@
  * layer (src/config) turns actors.yaml into these; nothing here knows YAML.
  * Names follow Erlang/OTP's child specs where they exist.
  */
+/** Machine protection: percents of memory in use, and of all cores (held for sustainSamples readings). */
 export interface ProtectionSettings {
   readonly memory: { readonly warn: number; readonly critical: number; readonly resume: number };
   readonly cpu: {
