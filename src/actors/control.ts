@@ -32,7 +32,7 @@ export class ControlServer {
 
   constructor(
     readonly path: string,
-    private readonly handlers: { status: () => Promise<unknown>; events: (limit: number) => Promise<unknown> },
+    private readonly handlers: Handlers,
   ) {
     this.server = net.createServer((socket) => this.serve(socket));
   }
@@ -40,8 +40,7 @@ export class ControlServer {
   private methods(): Handlers {
     return {
       ping: async () => ({ protocol: CONTROL_PROTOCOL, pid: process.pid }),
-      status: async () => this.handlers.status(),
-      events: async (p) => this.handlers.events(typeof p.limit === 'number' ? p.limit : 100),
+      ...this.handlers,
     };
   }
 
@@ -185,7 +184,7 @@ export function call(
       socket.end();
       const res = JSON.parse(buffer.slice(0, nl)) as { result?: unknown; error?: { message: string } };
       if (res.error !== undefined)
-        reject(new HerderError('HERDER_ERR_CONTROL', `the live run refused ${method}: ${res.error.message}`));
+        reject(new HerderError('HERDER_ERR_CONTROL', `herder: the live run refused ${method}: ${res.error.message}`));
       else resolve(res.result);
     });
   });

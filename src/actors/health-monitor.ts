@@ -135,6 +135,7 @@ export class HealthMonitor {
         case 'pause':
           if (control.pause()) {
             w.pausedBy = 'limit';
+            this.deps.live.paused.add(name);
             this.deps.event(name, 'limit', `paused: ${why}; resume it with SIGCONT or restart it`);
           } else {
             this.deps.event(name, 'limit', `${why} (a thread actor cannot be paused)`);
@@ -179,6 +180,7 @@ export class HealthMonitor {
           const c = this.deps.live.controls.get(a.actor);
           if (c?.pause() === true) {
             this.watch(a.actor).pausedBy = 'pressure';
+            this.deps.live.paused.add(a.actor);
             this.deps.event(a.actor, 'pause', a.reason);
           }
           break;
@@ -187,6 +189,7 @@ export class HealthMonitor {
           const c = this.deps.live.controls.get(a.actor);
           c?.resume();
           this.watch(a.actor).pausedBy = null;
+          this.deps.live.paused.delete(a.actor);
           this.deps.event(a.actor, 'resume', a.reason);
           break;
         }

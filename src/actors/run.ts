@@ -16,7 +16,7 @@ import { HerderError } from '../runtime/errors.ts';
 import type { RunSpec, SupervisorSpec } from '../runtime/spec.ts';
 import type { Exit } from '../runtime/supervision.ts';
 import { Alerter } from './alerts.ts';
-import { ControlServer, socketPathFor } from './control.ts';
+import { ControlServer, type Handlers, socketPathFor } from './control.ts';
 import { EchoWriter } from './echo-writer.ts';
 import { HealthMonitor } from './health-monitor.ts';
 import { killWindowMs } from './host.ts';
@@ -62,6 +62,54 @@ function longestStop(spec: SupervisorSpec): number {
 
 type Phase = 'starting' | 'running' | 'closing';
 
+/**
+ * The control socket's commands. The caller says who it is ("by"); the socket
+ * is 0600, so only its owner (or root) can connect at all. Each command is an
+ * event on the actor with that name.
+ */
+function commandHandlers(
+  owners: ReadonlyMap<string, SupervisorActor>,
+  live: LiveActors,
+  note: (process: string, kind: string, detail: string) => void,
+): Handlers {
+  const target = (p: Record<string, unknown>) => {
+    const name = typeof p.name === 'string' ? p.name : '';
+    const by = typeof p.by === 'string' ? p.by.slice(0, 200) : 'unknown';
+    const owner = owners.get(name);
+    if (owner === undefined) {
+      throw new HerderError(
+        'HERDER_ERR_CONTROL',
+        `no actor named "${name}" (actors: ${[...owners.keys()].join(', ')})`,
+      );
+    }
+    return { name, by, owner };
+  };
+  const lifecycle = (op: 'stop' | 'start' | 'restart') => async (p: Record<string, unknown>) => {
+    const { name, by, owner } = target(p);
+    return { ok: true, detail: owner.command(op, name, by) };
+  };
+  const freeze = (op: 'pause' | 'resume') => async (p: Record<string, unknown>) => {
+    const { name, by } = target(p);
+    const control = live.controls.get(name);
+    if (control === undefined) throw new HerderError('HERDER_ERR_CONTROL', `${name} is not running`);
+    if (control.kind === 'thread')
+      throw new HerderError('HERDER_ERR_CONTROL', `${name} is a thread actor, which cannot be paused`);
+    const done = op === 'pause' ? control.pause() : control.resume();
+    if (!done) throw new HerderError('HERDER_ERR_CONTROL', `${name} could not be ${op}d`);
+    if (op === 'pause') live.paused.add(name);
+    else live.paused.delete(name);
+    note(name, op, `by ${by}`);
+    return { ok: true, detail: `${name}: ${op}d` };
+  };
+  return {
+    start: lifecycle('start'),
+    stop: lifecycle('stop'),
+    restart: lifecycle('restart'),
+    pause: freeze('pause'),
+    resume: freeze('resume'),
+  };
+}
+
 /** Adds what lives only in memory - the actors' own reports - to a status read from the record. */
 function withSignals(doc: StatusDoc, live: LiveActors, clock: Clock): StatusDoc {
   const now = clock.now();
@@ -78,6 +126,7 @@ function withSignals(doc: StatusDoc, live: LiveActors, clock: Clock): StatusDoc 
         idle_s: s.lastActivity === null ? null : Math.round((now - s.lastActivity) / 100) / 10,
         bad_health_lines: s.badLines,
         error_patterns: s.patternCounts === null ? null : Object.fromEntries(s.patternCounts),
+        paused: live.paused.has(a.name),
       };
     }),
   };
@@ -171,6 +220,7 @@ async function runWith(
   const echo = opts.echo ? new Echo(new EchoWriter(opts.warn), opts.colour) : null;
   const stats = { givenUp: 0 };
   const live = new LiveActors();
+  const owners = new Map<string, SupervisorActor>();
   const alerter =
     spec.alerts === null
       ? null
@@ -224,6 +274,7 @@ async function runWith(
       sampleMs: spec.sampleIntervalMs ?? 0,
       onEvent,
       onChildGone: (name) => monitor.forget(name),
+      owners,
       random: Math.random,
       onBug: (e) => {
         bug = e;
@@ -254,7 +305,11 @@ async function runWith(
 
   const control = new ControlServer(socketPathFor(spec.dbPath), {
     status: async () => withSignals(await logger.status(), live, clock),
-    events: async (limit) => logger.events(limit),
+    events: async (p) => logger.events(typeof p.limit === 'number' ? p.limit : 100),
+    ...commandHandlers(owners, live, (process, kind, detail) => {
+      logger.event(process, kind, detail);
+      echo?.event(process, kind, detail);
+    }),
   });
   try {
     await control.listen();

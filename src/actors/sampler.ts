@@ -31,6 +31,8 @@ export class LiveActors {
   readonly signals = new Map<string, ActorSignals>();
   /** Running worker actors, as their supervisors let the health monitor steer them. */
   readonly controls = new Map<string, ActorControl>();
+  /** Actors frozen with SIGSTOP (by a person or by protection). */
+  readonly paused = new Set<string>();
   private readonly happenings = new Map<string, { failures: number[]; errors: number[] }>();
 
   private times(name: string) {

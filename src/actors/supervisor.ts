@@ -9,7 +9,7 @@
 import type { ProcessStateRow, Stream } from '../record/records.ts';
 import { ActorRunner } from '../runtime/actor.ts';
 import type { Clock, TimerHandle } from '../runtime/clock.ts';
-import { assertNever } from '../runtime/errors.ts';
+import { assertNever, HerderError } from '../runtime/errors.ts';
 import type { ChildSpec, ErrorPatternSpec, SupervisorSpec } from '../runtime/spec.ts';
 import {
   type ChildState,
@@ -48,6 +48,8 @@ export interface RuntimeDeps {
   readonly onEvent: (process: string, kind: string, detail: string) => void;
   /** Told when an actor's run ends, so that what was judged about it starts over. */
   readonly onChildGone: (name: string) => void;
+  /** Which supervisor each child belongs to, for commands by name. */
+  readonly owners: Map<string, SupervisorActor>;
 }
 
 export interface Parent {
@@ -68,6 +70,7 @@ export class SupervisorActor implements RunningChild {
     private readonly parent: Parent,
   ) {
     const clock = deps.clock;
+    for (const c of spec.children) deps.owners.set(c.name, this);
     this.runner = new ActorRunner(
       initialState(spec),
       {
@@ -94,6 +97,19 @@ export class SupervisorActor implements RunningChild {
 
   stop(mode: StopMode): void {
     this.shutdown(mode, 'stopped by its parent');
+  }
+
+  /** A person's command for one of this supervisor's children; the answer says what happens. */
+  command(op: 'stop' | 'start' | 'restart', name: string, by: string): string {
+    const c = this.state.children.find((x) => x.spec.name === name);
+    if (c === undefined) throw new HerderError('HERDER_ERR_CONTROL', `no actor named ${name}`);
+    if (this.state.phase !== 'running')
+      throw new HerderError('HERDER_ERR_CONTROL', 'the run is stopping; no commands now');
+    const running = c.status.tag === 'running' || c.status.tag === 'stopping';
+    if (op === 'stop' && c.status.tag === 'stopped' && c.status.why === 'user') return `${name} is already stopped`;
+    if (op === 'start' && running) return `${name} is already running`;
+    this.runner.send({ type: 'command', op, child: name, by });
+    return `${name}: ${op === 'stop' ? (running ? 'stopping' : 'stopped') : op === 'start' ? 'starting' : 'restarting'}`;
   }
 
   /** Machine pressure: loop runs that fall due wait (here and in nested supervisors). */
@@ -178,6 +194,7 @@ export class SupervisorActor implements RunningChild {
       },
       exited: (exit) => {
         this.deps.live.controls.delete(name);
+        this.deps.live.paused.delete(name);
         this.deps.onChildGone(name);
         this.deps.live.processes.delete(name);
         this.deps.live.threads.delete(name);

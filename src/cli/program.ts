@@ -93,7 +93,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
       if (command !== undefined) {
         throw new HerderError(
           'HERDER_ERR_ARGS',
-          `herder: unknown command "${command}" (commands: run, check, status; see --help)`,
+          `herder: unknown command "${command}" (commands: run, check, status, ctl; see --help)`,
         );
       }
       setExit(await run(flags));
@@ -116,6 +116,19 @@ export function buildProgram(setExit: (code: number) => void): Command {
       // Loaded on demand: `run` must not load SQLite into the main thread (the logger thread owns it).
       const { statusCommand } = await import('./status.ts');
       out(await statusCommand(resolveDbPath(flags), { json: flags.json === true, run: flags.run }));
+      setExit(0);
+    });
+
+  program
+    .command('ctl')
+    .description('steer the live run: status, or start | stop | restart | pause | resume an actor')
+    .argument('<command>', 'status | start | stop | restart | pause | resume')
+    .argument('[name]', 'the actor')
+    .addOption(configOption())
+    .option('--db <path>', 'the database file of the run (default: runtime.db in the config)')
+    .action(async (command: string, name: string | undefined, flags: { config: string; db?: string }) => {
+      const { ctlCommand } = await import('./ctl.ts');
+      out(await ctlCommand(resolveDbPath(flags), command, name));
       setExit(0);
     });
 

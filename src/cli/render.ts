@@ -52,7 +52,7 @@ export function renderStatus(doc: StatusDoc): string {
   const rows = doc.actors.map((a) => [
     a.parent === '_herder' ? a.name : `${a.parent}/${a.name}`,
     a.kind,
-    a.state,
+    a.paused === true ? 'paused' : a.state,
     a.pid === null ? '-' : String(a.pid),
     a.uptime_s === null ? '-' : formatMs(a.uptime_s * 1000),
     a.cpu_percent === null ? '-' : `${a.cpu_percent.toFixed(0)}%`,

@@ -35,6 +35,8 @@ export interface ActorStatus {
   readonly bad_health_lines: number | null;
   /** Matches per error pattern in this run (live only). */
   readonly error_patterns: Readonly<Record<string, number>> | null;
+  /** Frozen with SIGSTOP right now (live only). */
+  readonly paused: boolean | null;
   readonly last_error: { readonly type: string; readonly message: string; readonly ts: number } | null;
 }
 
@@ -144,6 +146,7 @@ export function statusDoc(db: Db, runId: number, nowS: number, live: boolean): S
         idle_s: null,
         bad_health_lines: null,
         error_patterns: null,
+        paused: null,
         last_error: lastErrors.get(String(s.process)) ?? null,
       };
     });

@@ -31,7 +31,7 @@ export type Exit =
  * and 'fail' count as a failure (fail: an error pattern, a health or limit
  * action, with its own reason); the others never do.
  */
-export type StopCause = 'shutdown' | 'user' | 'sibling' | 'timeout' | 'fail' | 'escalation';
+export type StopCause = 'shutdown' | 'user' | 'user_restart' | 'sibling' | 'timeout' | 'fail' | 'escalation';
 
 export type ChildStatus =
   | { readonly tag: 'idle' }
@@ -104,7 +104,14 @@ export type SupervisorMsg =
   /** A loop job's run matched a backoff error pattern: its next wait backs off instead of loop_interval. */
   | { readonly type: 'pattern_backoff'; readonly child: string; readonly pattern: string }
   /** The machine is under pressure (on) or no longer (off): loop runs that fall due wait. */
-  | { readonly type: 'defer'; readonly on: boolean };
+  | { readonly type: 'defer'; readonly on: boolean }
+  /** A person's command (ctl): never counted as a failure. */
+  | {
+      readonly type: 'command';
+      readonly op: 'stop' | 'start' | 'restart';
+      readonly child: string;
+      readonly by: string;
+    };
 
 export type EventKind =
   | 'start'
@@ -118,7 +125,8 @@ export type EventKind =
   | 'shutdown'
   | 'escalate'
   | 'finished'
-  | 'deferred';
+  | 'deferred'
+  | 'command';
 
 export type Effect =
   | { readonly type: 'start'; readonly child: string }
@@ -276,6 +284,8 @@ class Step {
       case 'defer':
         this.s.deferStarts = msg.on;
         return;
+      case 'command':
+        return this.onCommand(msg.op, msg.child, msg.by);
       default:
         return assertNever(msg, 'supervisor message');
     }
@@ -390,6 +400,13 @@ class Step {
         if (g !== undefined) this.tryGroup(g);
         return;
       }
+      case 'user_restart':
+        this.event(name, 'exit', `stopped for a restart asked by a person after ${formatMs(ran)}`);
+        c.failures = 0;
+        c.restarts += 1;
+        if (this.s.phase === 'running') this.startChild(c);
+        else c.status = { tag: 'stopped', why: 'shutdown' };
+        return;
       case 'shutdown':
       case 'user':
       case 'escalation': {
@@ -661,6 +678,49 @@ class Step {
     }
   }
 
+  private onCommand(op: 'stop' | 'start' | 'restart', name: string, by: string): void {
+    const c = this.child(name);
+    if (c === undefined || this.s.phase !== 'running') return;
+    this.event(name, 'command', `${op} (by ${by})`);
+    const st = c.status;
+    if (op === 'stop') {
+      if (st.tag === 'running') return this.requestStop(c, 'user', 'terminate');
+      if (st.tag === 'stopping') {
+        c.status = { ...st, cause: 'user' };
+        return;
+      }
+      this.leaveWaiting(c);
+      c.status = { tag: 'stopped', why: 'user' };
+      this.touch(c);
+      return;
+    }
+    if (op === 'restart' && st.tag === 'running') {
+      c.status = { tag: 'stopping', since: st.since, cause: 'user_restart' };
+      this.fx.push({ type: 'stop', child: name, mode: 'terminate' });
+      this.touch(c);
+      return;
+    }
+    if (st.tag === 'running' || st.tag === 'stopping') return; // start: already running
+    // start, or restart of one that is not running: now, with a clean slate.
+    this.leaveWaiting(c);
+    c.failures = 0;
+    if (op === 'restart') c.restarts += 1;
+    this.startChild(c);
+  }
+
+  /** Takes a waiting child off its loop timer or restart group. */
+  private leaveWaiting(c: ChildState): void {
+    const name = c.spec.name;
+    if (c.status.tag === 'loop_wait') this.fx.push({ type: 'cancel_timer', key: timerKeys.loop(name) });
+    if (c.status.tag === 'restarting') {
+      for (const g of this.s.groups) g.members = g.members.filter((m) => m !== name);
+      const empty = this.s.groups.filter((g) => g.members.length === 0);
+      for (const g of empty) this.fx.push({ type: 'cancel_timer', key: timerKeys.group(g.id) });
+      this.s.groups = this.s.groups.filter((g) => g.members.length > 0);
+    }
+    c.nextRunWall = null;
+  }
+
   private onFail(name: string, errorType: string, message: string): void {
     const c = this.child(name);
     if (c === undefined || c.status.tag !== 'running' || this.s.phase !== 'running') return;
@@ -744,6 +804,9 @@ class Step {
   checkDone(): void {
     const live = this.s.children.some((c) => !isTerminal(c.status));
     if (live) return;
+    // An actor a person stopped may be started again: the run does not end for lack of work.
+    const parked = this.s.children.some((c) => c.status.tag === 'stopped' && c.status.why === 'user');
+    if (parked && this.s.phase === 'running') return;
     switch (this.s.phase) {
       case 'escalating':
         this.s.phase = 'done';

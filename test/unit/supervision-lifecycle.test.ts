@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { timerKeys } from '../../src/runtime/supervision.ts';
-import { events, exits, outcome, Sim, starts, stops, timersCancelled, timersSet } from './sim.ts';
+import { errors, events, exits, outcome, Sim, starts, stops, timersCancelled, timersSet } from './sim.ts';
 import { loopJob, supervisor, worker } from './spec-factory.ts';
 
 describe('start', () => {
@@ -222,5 +222,43 @@ describe('finishing', () => {
     sim.exit('snapshot');
     expect(sim.exit('snapshot', exits.crash())).toEqual([]);
     expect(sim.exit('nobody', exits.crash())).toEqual([]);
+  });
+});
+
+describe('commands from a person (ctl)', () => {
+  it('stop, start and restart are never failures; a stopped actor keeps the run going', () => {
+    const sim = new Sim(supervisor('root', [worker('feed'), loopJob('snap', 60_000)]));
+    sim.start();
+    let fx = sim.send({ type: 'command', op: 'stop', child: 'feed', by: 'uid 0' });
+    expect(stops(fx)).toEqual(['feed:terminate']);
+    fx = sim.exit('feed', exits.killed('SIGTERM'));
+    expect(sim.status('feed')).toBe('stopped');
+    expect(errors(fx)).toEqual([]);
+    expect(outcome(sim.runThenExit('snap', 1_000))).toBeNull();
+
+    fx = sim.send({ type: 'command', op: 'restart', child: 'snap', by: 'uid 0' });
+    expect(starts(fx)).toEqual(['snap']);
+    expect(timersCancelled(fx)).toContain('loop:snap');
+
+    fx = sim.send({ type: 'command', op: 'start', child: 'feed', by: 'uid 0' });
+    expect(starts(fx)).toEqual(['feed']);
+    fx = sim.send({ type: 'command', op: 'restart', child: 'feed', by: 'uid 0' });
+    expect(stops(fx)).toEqual(['feed:terminate']);
+    fx = sim.exit('feed', exits.killed('SIGTERM'));
+    expect(starts(fx)).toEqual(['feed']);
+    expect(errors(fx)).toEqual([]);
+    expect(sim.child('feed')).toMatchObject({ failures: 0, restarts: 1 });
+  });
+
+  it('start clears a given-up actor', () => {
+    const sim = new Sim(supervisor('root', [worker('flaky', { maxRestarts: 1 }), worker('other')]));
+    sim.start();
+    sim.exit('flaky', exits.crash());
+    sim.advance(1_000);
+    sim.exit('flaky', exits.crash());
+    expect(sim.status('flaky')).toBe('fatal');
+    const fx = sim.send({ type: 'command', op: 'start', child: 'flaky', by: 'uid 0' });
+    expect(starts(fx)).toEqual(['flaky']);
+    expect(sim.child('flaky').failures).toBe(0);
   });
 });

@@ -1,0 +1,44 @@
+/** `herder ctl <status|start|stop|restart|pause|resume> [NAME]`: commands to the live run over its socket. */
+import { userInfo } from 'node:os';
+import { call, socketPathFor } from '../actors/control.ts';
+import type { StatusDoc } from '../record/queries.ts';
+import { HerderError } from '../runtime/errors.ts';
+import { renderStatus } from './render.ts';
+
+export const CTL_OPS = ['status', 'start', 'stop', 'restart', 'pause', 'resume'] as const;
+export type CtlOp = (typeof CTL_OPS)[number];
+
+function whoAmI(): string {
+  let user = '';
+  try {
+    user = userInfo().username;
+  } catch {
+    user = '?';
+  }
+  return `${user} (uid ${process.getuid?.() ?? '?'}, pid ${process.pid})`;
+}
+
+export async function ctlCommand(dbPath: string, op: string, name: string | undefined): Promise<string> {
+  if (!(CTL_OPS as readonly string[]).includes(op)) {
+    throw new HerderError('HERDER_ERR_ARGS', `herder ctl: unknown command "${op}" (use one of ${CTL_OPS.join(', ')})`);
+  }
+  const socket = socketPathFor(dbPath);
+  const live = async <T>(method: string, params: Record<string, unknown>): Promise<T> => {
+    try {
+      return (await call(socket, method, params)) as T;
+    } catch (e) {
+      if (e instanceof HerderError && e.code === 'HERDER_ERR_NOT_LIVE') {
+        throw new HerderError(
+          'HERDER_ERR_NOT_LIVE',
+          `herder ctl: no live run answers on ${socket} (start one with \`herder run\`)`,
+        );
+      }
+      throw e;
+    }
+  };
+  if (op === 'status') return renderStatus(await live<StatusDoc>('status', {}));
+  if (name === undefined)
+    throw new HerderError('HERDER_ERR_ARGS', `herder ctl ${op}: name the actor (herder ctl ${op} NAME)`);
+  const r = await live<{ detail: string }>(op, { name, by: whoAmI() });
+  return `${r.detail}\n`;
+}

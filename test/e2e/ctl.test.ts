@@ -1,0 +1,81 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { project, query, runCli, startRun, waitForActor } from '../helpers/cli.ts';
+
+const procState = (pid: number) => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0];
+
+describe('ctl: steering a live run', () => {
+  it('stop, start, restart, pause and resume an actor; never counted as failures; each an event with who sent it', async () => {
+    const dir = project(`
+runtime: { protection: { enabled: false } }
+actors:
+  - name: sleeper
+    command: [sleep, "600"]
+  - name: other
+    command: [sleep, "600"]
+`);
+    const run = startRun(dir);
+    try {
+      const first = await waitForActor(dir, 'sleeper', (a) => a.state === 'running' && a.pid !== null);
+
+      let r = await runCli(['ctl', 'stop', 'sleeper'], dir);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toBe('sleeper: stopping\n');
+      await waitForActor(dir, 'sleeper', (a) => a.state === 'stopped');
+
+      r = await runCli(['ctl', 'start', 'sleeper'], dir);
+      expect(r.stdout).toBe('sleeper: starting\n');
+      const second = await waitForActor(
+        dir,
+        'sleeper',
+        (a) => a.state === 'running' && a.pid !== null && a.pid !== first.pid,
+      );
+
+      r = await runCli(['ctl', 'restart', 'sleeper'], dir);
+      expect(r.stdout).toBe('sleeper: restarting\n');
+      const third = await waitForActor(
+        dir,
+        'sleeper',
+        (a) => a.pid !== null && a.pid !== second.pid && a.state === 'running',
+      );
+      expect(third.restarts).toBe(1);
+
+      r = await runCli(['ctl', 'pause', 'sleeper'], dir);
+      expect(r.stdout).toBe('sleeper: paused\n');
+      expect(procState(third.pid ?? 0)).toBe('T');
+      const status = await runCli(['ctl', 'status'], dir);
+      expect(status.stdout).toMatch(/\nsleeper\s+process\s+paused\s+/);
+      r = await runCli(['ctl', 'resume', 'sleeper'], dir);
+      expect(r.stdout).toBe('sleeper: resumed\n');
+      expect(procState(third.pid ?? 0)).toBe('S');
+
+      r = await runCli(['ctl', 'stop', 'nobody'], dir);
+      expect(r.code).toBe(1);
+      expect(r.stderr.trim()).toBe(
+        'herder: the live run refused stop: no actor named "nobody" (actors: sleeper, other)',
+      );
+    } finally {
+      const done = await run.stop();
+      expect(done.code, done.stderr).toBe(0);
+    }
+    const db = path.join(dir, 'herder.db');
+    expect(query(db, "SELECT * FROM process_errors WHERE process = 'sleeper'")).toEqual([]);
+    const cmds = query(
+      db,
+      "SELECT kind, detail FROM events WHERE process = 'sleeper' AND kind IN ('command', 'pause', 'resume') ORDER BY id",
+    );
+    expect(cmds.map((c) => c.kind)).toEqual(['command', 'command', 'command', 'pause', 'resume']);
+    expect(String(cmds[0]?.detail)).toMatch(/^stop \(by \S+ \(uid \d+, pid \d+\)\)$/);
+    // The run went on while sleeper was stopped by hand.
+    expect(query(db, 'SELECT status FROM runs')[0]?.status).toBe('stopped');
+  });
+
+  it('against no live run says so in one line and exits 1', async () => {
+    const dir = project('actors:\n  - name: a\n    command: [sleep, "1"]\n');
+    const r = await runCli(['ctl', 'stop', 'a'], dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/herder ctl: no live run answers on .*herder\.sock \(start one with `herder run`\)/);
+  });
+});
