@@ -7,7 +7,16 @@ import { parentPort } from 'node:worker_threads';
 import { expose } from 'comlink';
 import { type Db, openForWrite } from '../record/open.ts';
 import { claimOwnership, clearStaleLock, releaseOwnership } from '../record/owner.ts';
-import { type EventRow, events, type StatusDoc, statusDoc } from '../record/queries.ts';
+import {
+  type EventRow,
+  events,
+  type LogLine,
+  type LogQuery,
+  logLines,
+  registerMatch,
+  type StatusDoc,
+  statusDoc,
+} from '../record/queries.ts';
 import type { LogRecord } from '../record/records.ts';
 import { finishRun, markCrashed, startRun, type UnfinishedRun, unfinishedRuns } from '../record/runs.ts';
 import { RecordWriter } from '../record/writer.ts';
@@ -36,6 +45,7 @@ export class LoggerService {
   private writer: RecordWriter | null = null;
   private runId = 0;
   private dbPath = '';
+  private matchRegistered = false;
 
   /** Opens the DB and lists runs that never ended (they may have left processes). */
   open(p: OpenParams): Result<{ unfinished: UnfinishedRun[]; staleLockOf: number | null }> {
@@ -91,6 +101,19 @@ export class LoggerService {
   status(nowS: number): Result<StatusDoc> {
     try {
       return { ok: true, value: statusDoc(this.need(), this.runId, nowS, true) };
+    } catch (e) {
+      return fail(e);
+    }
+  }
+
+  logs(q: Omit<LogQuery, 'runId'> & { runId?: number }): Result<LogLine[]> {
+    try {
+      const db = this.need();
+      if (!this.matchRegistered) {
+        registerMatch(db);
+        this.matchRegistered = true;
+      }
+      return { ok: true, value: logLines(db, { ...q, runId: q.runId ?? this.runId }) };
     } catch (e) {
       return fail(e);
     }

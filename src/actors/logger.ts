@@ -13,7 +13,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { type Remote, wrap } from 'comlink';
-import type { EventRow, StatusDoc } from '../record/queries.ts';
+import type { EventRow, LogLine, LogQuery, StatusDoc } from '../record/queries.ts';
 import {
   type LogRecord,
   type OutputRecord,
@@ -303,6 +303,11 @@ export class Logger {
   async status(): Promise<StatusDoc> {
     await this.syncControl();
     return unwrap(await this.call<Result<StatusDoc>>(() => this.api.status(toTs(this.clock.wall()))));
+  }
+
+  /** Output lines for `logs`; waits for nothing (a follower polls). */
+  async logs(q: Omit<LogQuery, 'runId'> & { runId?: number }): Promise<LogLine[]> {
+    return unwrap(await this.call<Result<LogLine[]>>(() => this.api.logs(q)));
   }
 
   async events(limit: number): Promise<EventRow[]> {

@@ -306,6 +306,20 @@ async function runWith(
   const control = new ControlServer(socketPathFor(spec.dbPath), {
     status: async () => withSignals(await logger.status(), live, clock),
     events: async (p) => logger.events(typeof p.limit === 'number' ? p.limit : 100),
+    logs: async (p) => {
+      const str = (k: string) => (typeof p[k] === 'string' ? (p[k] as string) : undefined);
+      const num = (k: string) => (typeof p[k] === 'number' ? (p[k] as number) : undefined);
+      const stream = str('stream');
+      return logger.logs({
+        runId: num('runId'),
+        process: str('process'),
+        stream: stream === 'stdout' || stream === 'stderr' ? stream : undefined,
+        sinceTs: num('sinceTs'),
+        grep: str('grep'),
+        afterId: num('afterId'),
+        limit: Math.min(10_000, Math.max(1, num('limit') ?? 100)),
+      });
+    },
     ...commandHandlers(owners, live, (process, kind, detail) => {
       logger.event(process, kind, detail);
       echo?.event(process, kind, detail);

@@ -25,7 +25,7 @@ function minutes(value: string): number {
 
 function positiveInt(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`"${value}" is not a run id (a whole number)`);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`"${value}" is not a whole number above 0`);
   return n;
 }
 
@@ -93,7 +93,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
       if (command !== undefined) {
         throw new HerderError(
           'HERDER_ERR_ARGS',
-          `herder: unknown command "${command}" (commands: run, check, status, ctl; see --help)`,
+          `herder: unknown command "${command}" (commands: run, check, status, logs, ctl; see --help)`,
         );
       }
       setExit(await run(flags));
@@ -118,6 +118,38 @@ export function buildProgram(setExit: (code: number) => void): Command {
       out(await statusCommand(resolveDbPath(flags), { json: flags.json === true, run: flags.run }));
       setExit(0);
     });
+
+  program
+    .command('logs')
+    .description("captured output: one actor's, or all interleaved")
+    .argument('[name]', 'the actor (default: all)')
+    .option('-f, --follow', 'keep printing new lines of the live run')
+    .addOption(new Option('-n, --lines <count>', 'how many of the newest lines').default(100).argParser(positiveInt))
+    .addOption(new Option('--stream <stream>', 'only stdout or stderr').choices(['stdout', 'stderr']))
+    .option('--since <duration>', 'only lines newer than this (90s, 10m, 2h, 1d)')
+    .option('--grep <regex>', 'only lines matching this regular expression')
+    .addOption(new Option('--run <id>', 'a finished run instead of the latest').argParser(positiveInt))
+    .addOption(configOption())
+    .option('--db <path>', 'the database file (default: runtime.db in the config)')
+    .action(
+      async (
+        name: string | undefined,
+        flags: {
+          config: string;
+          db?: string;
+          follow?: boolean;
+          lines: number;
+          stream?: 'stdout' | 'stderr';
+          since?: string;
+          grep?: string;
+          run?: number;
+        },
+      ) => {
+        const { logsCommand } = await import('./logs.ts');
+        await logsCommand(resolveDbPath(flags), name, { ...flags, follow: flags.follow === true }, out);
+        setExit(0);
+      },
+    );
 
   program
     .command('ctl')
