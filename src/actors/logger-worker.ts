@@ -18,6 +18,7 @@ import {
   statusDoc,
 } from '../record/queries.ts';
 import type { LogRecord } from '../record/records.ts';
+import { type RunReport, reportData } from '../record/report-data.ts';
 import { finishRun, markCrashed, startRun, type UnfinishedRun, unfinishedRuns } from '../record/runs.ts';
 import { RecordWriter } from '../record/writer.ts';
 import { isHerderError } from '../runtime/errors.ts';
@@ -114,6 +115,14 @@ export class LoggerService {
         this.matchRegistered = true;
       }
       return { ok: true, value: logLines(db, { ...q, runId: q.runId ?? this.runId }) };
+    } catch (e) {
+      return fail(e);
+    }
+  }
+
+  report(nowS: number): Result<RunReport> {
+    try {
+      return { ok: true, value: reportData(this.need(), this.runId, nowS) };
     } catch (e) {
       return fail(e);
     }

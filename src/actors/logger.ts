@@ -22,6 +22,7 @@ import {
   toTs,
   type UsageRow,
 } from '../record/records.ts';
+import type { RunReport } from '../record/report-data.ts';
 import type { UnfinishedRun } from '../record/runs.ts';
 import type { Clock, TimerHandle } from '../runtime/clock.ts';
 import { type ErrorCode, HerderError } from '../runtime/errors.ts';
@@ -308,6 +309,11 @@ export class Logger {
   /** Output lines for `logs`; waits for nothing (a follower polls). */
   async logs(q: Omit<LogQuery, 'runId'> & { runId?: number }): Promise<LogLine[]> {
     return unwrap(await this.call<Result<LogLine[]>>(() => this.api.logs(q)));
+  }
+
+  async report(): Promise<RunReport> {
+    await this.syncControl();
+    return unwrap(await this.call<Result<RunReport>>(() => this.api.report(toTs(this.clock.wall()))));
   }
 
   async events(limit: number): Promise<EventRow[]> {

@@ -306,6 +306,7 @@ async function runWith(
   const control = new ControlServer(socketPathFor(spec.dbPath), {
     status: async () => withSignals(await logger.status(), live, clock),
     events: async (p) => logger.events(typeof p.limit === 'number' ? p.limit : 100),
+    report: async () => logger.report(),
     logs: async (p) => {
       const str = (k: string) => (typeof p[k] === 'string' ? (p[k] as string) : undefined);
       const num = (k: string) => (typeof p[k] === 'number' ? (p[k] as number) : undefined);

@@ -93,7 +93,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
       if (command !== undefined) {
         throw new HerderError(
           'HERDER_ERR_ARGS',
-          `herder: unknown command "${command}" (commands: run, check, status, logs, ctl; see --help)`,
+          `herder: unknown command "${command}" (commands: run, check, status, report, logs, ctl; see --help)`,
         );
       }
       setExit(await run(flags));
@@ -116,6 +116,22 @@ export function buildProgram(setExit: (code: number) => void): Command {
       // Loaded on demand: `run` must not load SQLite into the main thread (the logger thread owns it).
       const { statusCommand } = await import('./status.ts');
       out(await statusCommand(resolveDbPath(flags), { json: flags.json === true, run: flags.run }));
+      setExit(0);
+    });
+
+  program
+    .command('report')
+    .description('one run summed up: text, markdown, html (with charts) or json')
+    .addOption(new Option('--run <id>', 'a finished run instead of the latest').argParser(positiveInt))
+    .option('--format <format>', 'text | markdown | html | json (default: from --output, else text)')
+    .option('-o, --output <file>', 'write to a file; .txt .md .html .json pick the format')
+    .addOption(configOption())
+    .option('--db <path>', 'the database file (default: runtime.db in the config)')
+    .action(async (flags: { config: string; db?: string; run?: number; format?: string; output?: string }) => {
+      const { reportCommand } = await import('./report.ts');
+      const text = await reportCommand(resolveDbPath(flags), flags);
+      if (text !== null) out(text);
+      else warn(`herder: report written to ${flags.output}`);
       setExit(0);
     });
 
