@@ -26,6 +26,7 @@ const SUITE = [
   'orphans',
   'sqlite-tier',
   'sampling-cost',
+  'report-large',
 ] as const;
 /** Outer limit per benchmark; each also has its own, shorter guard. */
 const LIMIT_MS = 360_000;
