@@ -127,7 +127,7 @@ function lineChart(
   const h = 90;
   const max = Math.max(1, ...points.map((p) => p.y));
   const px = (x: number) => ((x - x0) / Math.max(1e-9, x1 - x0)) * (w - 40) + 35;
-  const py = (y: number) => h - 15 - (y / max) * (h - 25);
+  const py = (y: number) => h - 15 - (y / max) * (h - 32);
   const d = points.map((p, i) => `${i === 0 ? 'M' : 'L'}${px(p.x).toFixed(1)},${py(p.y).toFixed(1)}`).join(' ');
   return `<svg class="chart" role="img" aria-label="${esc(label)}" viewBox="0 0 ${w} ${h}" width="${w}" height="${h}">
 <text x="35" y="10" class="t">${esc(label)}</text><text x="2" y="${py(max) + 4}" class="a">${max.toFixed(0)}${unit}</text>
