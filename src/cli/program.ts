@@ -70,6 +70,17 @@ function check(flags: { config: string }): number {
   return 0;
 }
 
+async function watch(dbPath: string): Promise<void> {
+  if (!isatty(1)) {
+    throw new HerderError(
+      'HERDER_ERR_ARGS',
+      'herder status --watch: needs a terminal (use status or status --json in scripts)',
+    );
+  }
+  const [{ runDashboard }, { dashboardSource }] = await Promise.all([import('./dashboard.tsx'), import('./watch.ts')]);
+  await runDashboard(dashboardSource(dbPath));
+}
+
 export function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('herder')
     .description('supervise long-running data jobs as Erlang-style actors')
@@ -93,7 +104,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
       if (command !== undefined) {
         throw new HerderError(
           'HERDER_ERR_ARGS',
-          `herder: unknown command "${command}" (commands: run, check, status, report, logs, ctl; see --help)`,
+          `herder: unknown command "${command}" (commands: run, check, status, report, logs, ctl, dashboard; see --help)`,
         );
       }
       setExit(await run(flags));
@@ -112,10 +123,36 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--db <path>', 'the database file (default: runtime.db in the config)')
     .option('--json', 'print the status as JSON (format herder.status/1)')
     .addOption(new Option('--run <id>', 'a finished run instead of the latest').argParser(positiveInt))
-    .action(async (flags: { config: string; db?: string; json?: boolean; run?: number }) => {
+    .option('-w, --watch', 'a live dashboard, refreshed every second (keys: arrows, l, r, s, p, q)')
+    .action(async (flags: { config: string; db?: string; json?: boolean; run?: number; watch?: boolean }) => {
+      if (flags.watch === true) {
+        await watch(resolveDbPath(flags));
+        setExit(0);
+        return;
+      }
       // Loaded on demand: `run` must not load SQLite into the main thread (the logger thread owns it).
       const { statusCommand } = await import('./status.ts');
       out(await statusCommand(resolveDbPath(flags), { json: flags.json === true, run: flags.run }));
+      setExit(0);
+    });
+
+  program
+    .command('dashboard')
+    .description('the dashboard (--watch) or a report (--report), as earlier versions named them')
+    .option('-w, --watch', 'the live dashboard (same as status --watch)')
+    .option('--report', 'write a report (same as report)')
+    .option('-o, --output <file>', 'with --report: the file; .txt .md .html .json pick the format')
+    .addOption(configOption())
+    .option('--db <path>', 'the database file (default: runtime.db in the config)')
+    .action(async (flags: { config: string; db?: string; watch?: boolean; report?: boolean; output?: string }) => {
+      if (flags.report === true) {
+        const { reportCommand } = await import('./report.ts');
+        const text = await reportCommand(resolveDbPath(flags), { output: flags.output });
+        if (text !== null) out(text);
+        else warn(`herder: report written to ${flags.output}`);
+      } else {
+        await watch(resolveDbPath(flags));
+      }
       setExit(0);
     });
 

@@ -1,0 +1,134 @@
+import { render } from 'ink-testing-library';
+import { describe, expect, it, vi } from 'vitest';
+import { Dashboard, type DashboardSource, sparkline } from '../../src/cli/dashboard.tsx';
+import type { ActorStatus, StatusDoc } from '../../src/record/queries.ts';
+
+const actor = (over: Partial<ActorStatus>): ActorStatus => ({
+  name: 'a',
+  kind: 'process',
+  parent: '_herder',
+  state: 'running',
+  pid: 100,
+  uptime_s: 5,
+  runs: 1,
+  successes: 0,
+  failures: 0,
+  restarts: 0,
+  last_exit_code: null,
+  last_exit_signal: null,
+  last_start: 0,
+  last_exit: null,
+  next_run_at: null,
+  detail: '',
+  cpu_percent: 10,
+  rss_mb: 50,
+  progress: null,
+  self_health: null,
+  heartbeat_at: null,
+  idle_s: null,
+  bad_health_lines: null,
+  error_patterns: null,
+  paused: false,
+  last_error: null,
+  ...over,
+});
+
+function source(live: boolean): DashboardSource & { command: ReturnType<typeof vi.fn> } {
+  let cpu = 0;
+  const doc = (): StatusDoc => ({
+    format: 'herder.status/1',
+    generated_at: 1000,
+    live,
+    run: {
+      id: 7,
+      status: live ? 'running' : 'completed',
+      started_at: 0,
+      ended_at: live ? null : 900,
+      config_path: 'actors.yaml',
+      max_runtime_s: 3600,
+      deadline_at: 3600,
+      pid: 1,
+      exit_code: null,
+      end_reason: live ? null : 'deadline reached',
+    },
+    actors: [
+      actor({ name: 'collector', cpu_percent: (cpu += 10) }),
+      actor({ name: 'feeds', kind: 'supervisor', pid: null }),
+      actor({ name: 'stooq', parent: 'feeds', state: 'restarting', pid: null, failures: 2 }),
+    ],
+    system: null,
+  });
+  return {
+    status: async () => doc(),
+    events: async () => [
+      { ts: 999, process: 'stooq', kind: 'restart', detail: 'restart in 2s (failure 2 of 10 in a row)' },
+    ],
+    logs: async () => [{ id: 1, ts: 999, process: 'collector', stream: 'stdout', line: 'fetched 12 tickers' }],
+    command: vi.fn(async (op: string, name: string) => `${name}: ${op}ing`),
+  };
+}
+
+const tick = () => new Promise((r) => setTimeout(r, 60));
+
+describe('the dashboard', () => {
+  it('draws sparklines from values', () => {
+    expect(sparkline([0, 5, 10])).toBe('▁▄█');
+    expect(sparkline([])).toBe('');
+  });
+
+  it('shows the run, the supervision tree with sparklines, and the latest events', async () => {
+    const { lastFrame, unmount } = render(<Dashboard source={source(true)} intervalMs={20} />);
+    await tick();
+    await tick();
+    const frame = lastFrame() ?? '';
+    expect(frame).toContain('herder · run 7 · running · 43m20s left · live');
+    expect(frame).toMatch(/› collector\s+running/);
+    expect(frame).toMatch(/\n\s+ {2}stooq\s+restarting/); // indented under its supervisor
+    expect(frame).toMatch(/[▁▂▃▄▅▆▇█]{2,}/);
+    expect(frame).toContain('stooq restart: restart in 2s (failure 2 of 10 in a row)');
+    unmount();
+  });
+
+  it('steers with a confirmation: arrows select, r then y restarts; another key cancels; l follows a log', async () => {
+    const src = source(true);
+    const { lastFrame, stdin, unmount } = render(<Dashboard source={src} intervalMs={20} />);
+    await tick();
+    stdin.write('\u001B[B'); // down: feeds
+    stdin.write('\u001B[B'); // down: stooq
+    await tick();
+    stdin.write('r');
+    await tick();
+    expect(lastFrame()).toContain('restart stooq? y to confirm, any other key to cancel');
+    stdin.write('n');
+    await tick();
+    expect(lastFrame()).toContain('cancelled');
+    expect(src.command).not.toHaveBeenCalled();
+    stdin.write('r');
+    await tick();
+    stdin.write('y');
+    await tick();
+    expect(src.command).toHaveBeenCalledWith('restart', 'stooq');
+    expect(lastFrame()).toContain('stooq: restarting');
+    stdin.write('\u001B[A');
+    stdin.write('\u001B[A'); // back to collector
+    await tick();
+    stdin.write('l');
+    await tick();
+    await tick();
+    expect(lastFrame()).toContain('log of collector (l to close)');
+    expect(lastFrame()).toContain('fetched 12 tickers');
+    unmount();
+  });
+
+  it('turns steering off for a finished run', async () => {
+    const src = source(false);
+    const { lastFrame, stdin, unmount } = render(<Dashboard source={src} intervalMs={20} />);
+    await tick();
+    expect(lastFrame()).toContain('run 7 · completed · deadline reached · finished');
+    stdin.write('s');
+    await tick();
+    expect(lastFrame()).toContain('the run is over: nothing to steer');
+    expect(src.command).not.toHaveBeenCalled();
+    unmount();
+  });
+});
