@@ -6,7 +6,7 @@
  */
 
 import { availableParallelism, totalmem } from 'node:os';
-import { ROOT_NAME } from '../config/load.ts';
+import { loadConfig, ROOT_NAME } from '../config/load.ts';
 import { isSameProcess, procStartTime, signalGroup } from '../platform/proc.ts';
 import type { StatusDoc } from '../record/queries.ts';
 import type { UnfinishedRun } from '../record/runs.ts';
@@ -307,6 +307,30 @@ async function runWith(
     status: async () => withSignals(await logger.status(), live, clock),
     events: async (p) => logger.events(typeof p.limit === 'number' ? p.limit : 100),
     report: async () => logger.report(),
+    reload: async (p) => {
+      const by = typeof p.by === 'string' ? p.by.slice(0, 200) : 'unknown';
+      let next: RunSpec;
+      try {
+        next = loadConfig(spec.configPath, { db: spec.dbPath }).spec;
+      } catch (e) {
+        if (e instanceof HerderError && e.isUserError) return { ok: false, lines: e.lines };
+        throw e;
+      }
+      const runtimeKeys = (s: RunSpec) =>
+        JSON.stringify([
+          s.shutdownGraceMs,
+          s.outputRetentionLines,
+          s.outputBufferBytes,
+          s.sampleIntervalMs,
+          s.protection,
+          s.alerts,
+          s.leak,
+        ]);
+      root?.reconfigure(next.root, by);
+      const note =
+        runtimeKeys(next) === runtimeKeys(spec) ? '' : '; runtime settings changed: they take effect at the next run';
+      return { ok: true, detail: `reloaded ${spec.configPath}${note}` };
+    },
     logs: async (p) => {
       const str = (k: string) => (typeof p[k] === 'string' ? (p[k] as string) : undefined);
       const num = (k: string) => (typeof p[k] === 'number' ? (p[k] as number) : undefined);

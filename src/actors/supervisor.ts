@@ -112,6 +112,12 @@ export class SupervisorActor implements RunningChild {
     return `${name}: ${op === 'stop' ? (running ? 'stopping' : 'stopped') : op === 'start' ? 'starting' : 'restarting'}`;
   }
 
+  /** reload: this supervisor's new spec. Children are matched by name; see the logic. */
+  reconfigure(spec: SupervisorSpec, by: string): void {
+    for (const c of spec.children) this.deps.owners.set(c.name, this);
+    this.runner.send({ type: 'reconfigure', spec, by });
+  }
+
   /** Machine pressure: loop runs that fall due wait (here and in nested supervisors). */
   defer(on: boolean): void {
     this.runner.send({ type: 'defer', on });

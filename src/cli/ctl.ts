@@ -5,7 +5,7 @@ import type { StatusDoc } from '../record/queries.ts';
 import { HerderError } from '../runtime/errors.ts';
 import { renderStatus } from './render.ts';
 
-export const CTL_OPS = ['status', 'start', 'stop', 'restart', 'pause', 'resume'] as const;
+export const CTL_OPS = ['status', 'start', 'stop', 'restart', 'pause', 'resume', 'reload'] as const;
 export type CtlOp = (typeof CTL_OPS)[number];
 
 function whoAmI(): string {
@@ -37,6 +37,15 @@ export async function ctlCommand(dbPath: string, op: string, name: string | unde
     }
   };
   if (op === 'status') return renderStatus(await live<StatusDoc>('status', {}));
+  if (op === 'reload') {
+    const r = await live<{ ok: boolean; detail?: string; lines?: string[] }>('reload', { by: whoAmI() });
+    if (!r.ok) {
+      throw new HerderError('HERDER_ERR_CONFIG', r.lines?.[0] ?? 'the config is invalid', {
+        lines: [...(r.lines ?? []), 'herder ctl reload: refused; the run goes on unchanged'],
+      });
+    }
+    return `${r.detail}\n`;
+  }
   if (name === undefined)
     throw new HerderError('HERDER_ERR_ARGS', `herder ctl ${op}: name the actor (herder ctl ${op} NAME)`);
   const r = await live<{ detail: string }>(op, { name, by: whoAmI() });

@@ -206,8 +206,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
 
   program
     .command('ctl')
-    .description('steer the live run: status, or start | stop | restart | pause | resume an actor')
-    .argument('<command>', 'status | start | stop | restart | pause | resume')
+    .description('steer the live run: status, reload, or start | stop | restart | pause | resume an actor')
+    .argument('<command>', 'status | reload | start | stop | restart | pause | resume')
     .argument('[name]', 'the actor')
     .addOption(configOption())
     .option('--db <path>', 'the database file of the run (default: runtime.db in the config)')

@@ -31,7 +31,17 @@ export type Exit =
  * and 'fail' count as a failure (fail: an error pattern, a health or limit
  * action, with its own reason); the others never do.
  */
-export type StopCause = 'shutdown' | 'user' | 'user_restart' | 'sibling' | 'timeout' | 'fail' | 'escalation';
+export type StopCause =
+  | 'shutdown'
+  | 'user'
+  | 'user_restart'
+  | 'sibling'
+  | 'timeout'
+  | 'fail'
+  | 'escalation'
+  /** reload: removed from the config (dropped once it exits) or changed (started again with its new spec). */
+  | 'removed'
+  | 'reconfigured';
 
 export type ChildStatus =
   | { readonly tag: 'idle' }
@@ -49,7 +59,7 @@ export type ChildStatus =
   | { readonly tag: 'fatal'; readonly reason: string };
 
 export interface ChildState {
-  readonly spec: ChildSpec;
+  spec: ChildSpec;
   status: ChildStatus;
   /** Failures in a row; reset by a success. Drives backoff and max_restarts. */
   failures: number;
@@ -80,7 +90,7 @@ interface RestartGroup {
 export type Phase = 'idle' | 'running' | 'stopping' | 'escalating' | 'done';
 
 export interface SupervisorState {
-  readonly spec: SupervisorSpec;
+  spec: SupervisorSpec;
   phase: Phase;
   children: ChildState[];
   restartTimes: number[];
@@ -111,7 +121,9 @@ export type SupervisorMsg =
       readonly op: 'stop' | 'start' | 'restart';
       readonly child: string;
       readonly by: string;
-    };
+    }
+  /** reload: the supervisor's new spec; children are matched by name. */
+  | { readonly type: 'reconfigure'; readonly spec: SupervisorSpec; readonly by: string };
 
 export type EventKind =
   | 'start'
@@ -126,7 +138,8 @@ export type EventKind =
   | 'escalate'
   | 'finished'
   | 'deferred'
-  | 'command';
+  | 'command'
+  | 'reload';
 
 export type Effect =
   | { readonly type: 'start'; readonly child: string }
@@ -156,6 +169,7 @@ export interface StepContext {
 export const QUICK_EXIT_MS = 10_000;
 /** While the machine is under pressure, a due loop run is retried this often. */
 export const DEFER_RETRY_MS = 5_000;
+const REMOVED = 'removed from the config';
 export const QUICK_EXITS_FOR_HINT = 3;
 
 export const timerKeys = {
@@ -286,6 +300,8 @@ class Step {
         return;
       case 'command':
         return this.onCommand(msg.op, msg.child, msg.by);
+      case 'reconfigure':
+        return this.onReconfigure(msg.spec, msg.by);
       default:
         return assertNever(msg, 'supervisor message');
     }
@@ -400,6 +416,16 @@ class Step {
         if (g !== undefined) this.tryGroup(g);
         return;
       }
+      case 'removed':
+        this.event(name, 'exit', `stopped: removed from the config (after ${formatMs(ran)})`);
+        c.status = { tag: 'stopped', why: REMOVED };
+        return;
+      case 'reconfigured':
+        this.event(name, 'exit', `stopped to start with its new config (after ${formatMs(ran)})`);
+        c.failures = 0;
+        if (this.s.phase === 'running') this.startChild(c);
+        else c.status = { tag: 'stopped', why: 'shutdown' };
+        return;
       case 'user_restart':
         this.event(name, 'exit', `stopped for a restart asked by a person after ${formatMs(ran)}`);
         c.failures = 0;
@@ -676,6 +702,77 @@ class Step {
         this.tryGroup(g);
       }
     }
+  }
+
+  private onReconfigure(spec: SupervisorSpec, by: string): void {
+    if (this.s.phase !== 'running') return;
+    const same = (a: ChildSpec, b: ChildSpec) => JSON.stringify(a) === JSON.stringify(b);
+    const old = new Map(this.s.children.map((c) => [c.spec.name, c]));
+    const added: string[] = [];
+    const changed: string[] = [];
+    const removed: string[] = [];
+    const next: ChildState[] = [];
+    for (const childSpec of spec.children) {
+      const c = old.get(childSpec.name);
+      if (c === undefined) {
+        const fresh = initialState({ ...spec, children: [childSpec] }).children[0];
+        if (fresh !== undefined) {
+          next.push(fresh);
+          added.push(childSpec.name);
+        }
+        continue;
+      }
+      old.delete(childSpec.name);
+      next.push(c);
+      if (same(c.spec, childSpec)) continue;
+      changed.push(childSpec.name);
+      c.spec = childSpec;
+      if (c.status.tag === 'running') {
+        c.status = { tag: 'stopping', since: c.status.since, cause: 'reconfigured' };
+        this.fx.push({ type: 'stop', child: c.spec.name, mode: 'terminate' });
+        this.touch(c);
+      } else if (c.status.tag === 'stopping') {
+        c.status = { ...c.status, cause: 'reconfigured' };
+      } else {
+        this.leaveWaiting(c);
+        c.failures = 0;
+        this.startChild(c);
+      }
+    }
+    // What the new config no longer has: stopped, and listed as removed (until the next reload).
+    for (const c of old.values()) {
+      if (c.status.tag === 'stopped' && c.status.why === REMOVED) continue;
+      removed.push(c.spec.name);
+      if (c.status.tag === 'running') {
+        c.status = { tag: 'stopping', since: c.status.since, cause: 'removed' };
+        this.fx.push({ type: 'stop', child: c.spec.name, mode: 'terminate' });
+        this.touch(c);
+        next.push(c);
+      } else if (c.status.tag === 'stopping') {
+        c.status = { ...c.status, cause: 'removed' };
+        next.push(c);
+      } else {
+        this.leaveWaiting(c);
+        c.status = { tag: 'stopped', why: REMOVED };
+        this.touch(c);
+        next.push(c);
+      }
+    }
+    this.s.spec = spec;
+    this.s.children = next;
+    for (const name of added) {
+      const c = this.child(name);
+      if (c !== undefined) this.startChild(c);
+    }
+    const unchanged = spec.children.length - added.length - changed.length;
+    const list = (what: string, names: string[]) => (names.length === 0 ? [] : [`${what} ${names.join(', ')}`]);
+    const detail = [
+      ...list('added', added),
+      ...list('changed', changed),
+      ...list('removed', removed),
+      `${unchanged} unchanged`,
+    ];
+    this.event(this.s.spec.name, 'reload', `${detail.join('; ')} (by ${by})`);
   }
 
   private onCommand(op: 'stop' | 'start' | 'restart', name: string, by: string): void {

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { project, query, runCli, startRun, waitForActor } from '../helpers/cli.ts';
@@ -77,5 +77,42 @@ actors:
     expect(r.code).toBe(1);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/herder ctl: no live run answers on .*herder\.sock \(start one with `herder run`\)/);
+  });
+});
+
+describe('ctl reload', () => {
+  it('adds, removes and restarts what changed, leaves the rest alone, and refuses an invalid file', async () => {
+    const head = 'runtime: { protection: { enabled: false } }\nactors:\n';
+    const a = '  - name: a\n    command: [sleep, "600"]\n';
+    const b = '  - name: b\n    command: [sleep, "600"]\n';
+    const c = (interval: number) =>
+      `  - name: c\n    command: [sh, -c, "echo tick"]\n    requires_loop: true\n    loop_interval: ${interval}\n`;
+    const d = '  - name: d\n    command: [sleep, "600"]\n';
+    const dir = project(head + a + b + c(60));
+    const file = path.join(dir, 'actors.yaml');
+    const run = startRun(dir);
+    try {
+      const before = await waitForActor(dir, 'a', (x) => x.state === 'running' && x.pid !== null);
+      await waitForActor(dir, 'c', (x) => x.state === 'loop_wait');
+      writeFileSync(file, head + a + c(30) + d);
+      const r = await runCli(['ctl', 'reload'], dir);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toBe(`reloaded ${file}\n`);
+      await waitForActor(dir, 'd', (x) => x.state === 'running');
+      await waitForActor(dir, 'b', (x) => x.state === 'stopped');
+      await waitForActor(dir, 'c', (x) => x.state === 'loop_wait' && x.runs === 2);
+      expect((await waitForActor(dir, 'a', (x) => x.state === 'running')).pid).toBe(before.pid);
+
+      writeFileSync(file, `${head}  - name: a\n    comand: [sleep, "1"]\n`);
+      const bad = await runCli(['ctl', 'reload'], dir);
+      expect(bad.code).toBe(2);
+      const check = await runCli(['check'], dir);
+      expect(bad.stderr).toBe(`${check.stderr}herder ctl reload: refused; the run goes on unchanged\n`);
+      expect((await waitForActor(dir, 'a', (x) => x.state === 'running')).pid).toBe(before.pid);
+    } finally {
+      await run.stop();
+    }
+    const reload = query(path.join(dir, 'herder.db'), "SELECT detail FROM events WHERE kind = 'reload'");
+    expect(String(reload[0]?.detail)).toMatch(/^added d; changed c; removed b; 1 unchanged \(by .*\)$/);
   });
 });

@@ -70,6 +70,23 @@ function source(live: boolean): DashboardSource & { command: ReturnType<typeof v
 
 const tick = () => new Promise((r) => setTimeout(r, 60));
 
+/**
+ * Waits (up to 3 s) until the latest frame contains `text` (or matches it),
+ * then a moment more: ink installs the new key handler just after drawing.
+ */
+async function until(frame: () => string | undefined, text: string | RegExp): Promise<string> {
+  const end = Date.now() + 3000;
+  for (;;) {
+    const f = frame() ?? '';
+    if (typeof text === 'string' ? f.includes(text) : text.test(f)) {
+      await tick();
+      return f;
+    }
+    if (Date.now() > end) return f;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 describe('the dashboard', () => {
   it('draws sparklines from values', () => {
     expect(sparkline([0, 5, 10])).toBe('▁▄█');
@@ -78,9 +95,7 @@ describe('the dashboard', () => {
 
   it('shows the run, the supervision tree with sparklines, and the latest events', async () => {
     const { lastFrame, unmount } = render(<Dashboard source={source(true)} intervalMs={20} />);
-    await tick();
-    await tick();
-    const frame = lastFrame() ?? '';
+    const frame = await until(lastFrame, /[▁▂▃▄▅▆▇█]{2,}/);
     expect(frame).toContain('herder · run 7 · running · 43m20s left · live');
     expect(frame).toMatch(/› collector\s+running/);
     expect(frame).toMatch(/\n\s+ {2}stooq\s+restarting/); // indented under its supervisor
@@ -92,42 +107,34 @@ describe('the dashboard', () => {
   it('steers with a confirmation: arrows select, r then y restarts; another key cancels; l follows a log', async () => {
     const src = source(true);
     const { lastFrame, stdin, unmount } = render(<Dashboard source={src} intervalMs={20} />);
-    await tick();
+    await until(lastFrame, 'stooq');
     stdin.write('\u001B[B'); // down: feeds
     stdin.write('\u001B[B'); // down: stooq
     await tick();
     stdin.write('r');
-    await tick();
-    expect(lastFrame()).toContain('restart stooq? y to confirm, any other key to cancel');
+    expect(await until(lastFrame, 'restart stooq?')).toContain('restart stooq? y to confirm, any other key to cancel');
     stdin.write('n');
-    await tick();
-    expect(lastFrame()).toContain('cancelled');
+    expect(await until(lastFrame, 'cancelled')).toContain('cancelled');
     expect(src.command).not.toHaveBeenCalled();
     stdin.write('r');
-    await tick();
+    await until(lastFrame, 'restart stooq?');
     stdin.write('y');
-    await tick();
+    expect(await until(lastFrame, 'stooq: restarting')).toContain('stooq: restarting');
     expect(src.command).toHaveBeenCalledWith('restart', 'stooq');
-    expect(lastFrame()).toContain('stooq: restarting');
     stdin.write('\u001B[A');
     stdin.write('\u001B[A'); // back to collector
     await tick();
     stdin.write('l');
-    await tick();
-    await tick();
-    expect(lastFrame()).toContain('log of collector (l to close)');
-    expect(lastFrame()).toContain('fetched 12 tickers');
+    expect(await until(lastFrame, 'fetched 12 tickers')).toContain('log of collector (l to close)');
     unmount();
   });
 
   it('turns steering off for a finished run', async () => {
     const src = source(false);
     const { lastFrame, stdin, unmount } = render(<Dashboard source={src} intervalMs={20} />);
-    await tick();
-    expect(lastFrame()).toContain('run 7 · completed · deadline reached · finished');
+    expect(await until(lastFrame, 'finished')).toContain('run 7 · completed · deadline reached · finished');
     stdin.write('s');
-    await tick();
-    expect(lastFrame()).toContain('the run is over: nothing to steer');
+    expect(await until(lastFrame, 'nothing to steer')).toContain('the run is over: nothing to steer');
     expect(src.command).not.toHaveBeenCalled();
     unmount();
   });
