@@ -177,8 +177,8 @@ export function Dashboard({ source, intervalMs = 1000 }: { source: DashboardSour
       ) : (
         <Box flexDirection="column">
           <Text bold>latest events</Text>
-          {events.map((e, i) => (
-            <Text key={`${e.ts}-${i}`} dimColor={e.kind === 'start' || e.kind === 'exit'}>
+          {events.map((e) => (
+            <Text key={e.id} dimColor={e.kind === 'start' || e.kind === 'exit'}>
               {new Date(e.ts * 1000).toISOString().slice(11, 19)} {e.process} {e.kind}: {e.detail.slice(0, 90)}
             </Text>
           ))}

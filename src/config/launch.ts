@@ -173,7 +173,7 @@ function resolveBase(a: ActorConfig, baseDir: string, problem: Problem): Process
   if (a.command !== undefined) {
     const [program, ...rest] = a.command;
     const found = program === undefined ? null : findProgram(program, baseDir);
-    const asPath = program !== undefined && program.includes('/') ? path.resolve(baseDir, program) : null;
+    const asPath = program?.includes('/') ? path.resolve(baseDir, program) : null;
     if (asPath !== null && found === null && exists(asPath) === 'file') {
       problem('command', `${program} is not executable`, `chmod +x ${program}, or run it through an interpreter`);
       return null;

@@ -164,6 +164,7 @@ export function statusDoc(db: Db, runId: number, nowS: number, live: boolean): S
 }
 
 export interface EventRow {
+  readonly id: number;
   readonly ts: number;
   readonly process: string;
   readonly kind: string;
@@ -172,9 +173,15 @@ export interface EventRow {
 
 export function events(db: Db, runId: number, limit = 1000): EventRow[] {
   return db
-    .all('SELECT ts, process, kind, detail FROM events WHERE run_id = ? ORDER BY id DESC LIMIT ?', [runId, limit])
+    .all('SELECT id, ts, process, kind, detail FROM events WHERE run_id = ? ORDER BY id DESC LIMIT ?', [runId, limit])
     .reverse()
-    .map((e) => ({ ts: Number(e.ts), process: String(e.process), kind: String(e.kind), detail: String(e.detail) }));
+    .map((e) => ({
+      id: Number(e.id),
+      ts: Number(e.ts),
+      process: String(e.process),
+      kind: String(e.kind),
+      detail: String(e.detail),
+    }));
 }
 
 export interface LogQuery {

@@ -35,6 +35,10 @@ const actor = (over: Partial<ActorStatus>): ActorStatus => ({
 
 function source(live: boolean): DashboardSource & { command: ReturnType<typeof vi.fn> } {
   let cpu = 0;
+  const nextCpu = () => {
+    cpu += 10;
+    return cpu;
+  };
   const doc = (): StatusDoc => ({
     format: 'herder.status/1',
     generated_at: 1000,
@@ -52,7 +56,7 @@ function source(live: boolean): DashboardSource & { command: ReturnType<typeof v
       end_reason: live ? null : 'deadline reached',
     },
     actors: [
-      actor({ name: 'collector', cpu_percent: (cpu += 10) }),
+      actor({ name: 'collector', cpu_percent: nextCpu() }),
       actor({ name: 'feeds', kind: 'supervisor', pid: null }),
       actor({ name: 'stooq', parent: 'feeds', state: 'restarting', pid: null, failures: 2 }),
     ],
@@ -61,7 +65,7 @@ function source(live: boolean): DashboardSource & { command: ReturnType<typeof v
   return {
     status: async () => doc(),
     events: async () => [
-      { ts: 999, process: 'stooq', kind: 'restart', detail: 'restart in 2s (failure 2 of 10 in a row)' },
+      { id: 1, ts: 999, process: 'stooq', kind: 'restart', detail: 'restart in 2s (failure 2 of 10 in a row)' },
     ],
     logs: async () => [{ id: 1, ts: 999, process: 'collector', stream: 'stdout', line: 'fetched 12 tickers' }],
     command: vi.fn(async (op: string, name: string) => `${name}: ${op}ing`),
