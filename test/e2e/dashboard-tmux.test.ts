@@ -8,7 +8,7 @@ if (!HAVE_TMUX) console.warn('dashboard-tmux: skipped, tmux is missing (apt-get 
 const tmux = (...args: string[]) => execFileSync('tmux', args, { encoding: 'utf8' });
 
 describe.skipIf(!HAVE_TMUX)('status --watch in a real terminal', () => {
-  it('shows the live run, and restarts an actor with r then y', async () => {
+  it('shows the live run, and restarts an actor with r then y', { timeout: 120_000 }, async () => {
     const dir = project(`
 runtime: { sample_interval_seconds: 0.5, protection: { enabled: false } }
 actors:
@@ -35,7 +35,12 @@ actors:
         `${process.execPath} --import ${TSX} ${MAIN} status --watch`,
       );
       const screen = () => tmux('capture-pane', '-p', '-t', session);
-      await waitUntil(() => screen().includes('herder · run 1 · running'), 30_000, 'the dashboard to draw');
+      // Generous: under a loaded machine a cold start of node + ink takes a while. A timeout shows the screen.
+      await waitUntil(() => screen().includes('herder · run 1 · running'), 60_000, 'the dashboard to draw').catch(
+        (e: Error) => {
+          throw new Error(`${e.message}; the terminal shows:\n${screen()}`);
+        },
+      );
       await waitUntil(
         () => /› alpha\s+running/.test(screen()) && /beta\s+running/.test(screen()),
         20_000,
