@@ -146,7 +146,9 @@ export function Dashboard({ source, intervalMs = 1000 }: { source: DashboardSour
         herder · run {r.id} · {r.status} · {live ? left : (r.end_reason ?? '')} {live ? '· live' : '· finished'}
       </Text>
       <Text dimColor>
-        {'  ACTOR                 STATE        PID     CPU%  MEM MB  RUNS FAIL RST  CPU                       MEM'}
+        {
+          '  ACTOR                 STATE        PID     CPU%  MEM MB  RUNS FAIL RST  CPU                       MEM                       LAST ERROR'
+        }
       </Text>
       {actors.map((a, i) => {
         const h = history.current.get(a.name) ?? { cpu: [], mem: [] };
@@ -160,7 +162,9 @@ export function Dashboard({ source, intervalMs = 1000 }: { source: DashboardSour
             {pad(a.pid === null ? '-' : String(a.pid), 7)}{' '}
             {pad(a.cpu_percent === null ? '-' : a.cpu_percent.toFixed(0), 5)}{' '}
             {pad(a.rss_mb === null ? '-' : a.rss_mb.toFixed(0), 7)} {pad(String(a.runs), 4)}{' '}
-            {pad(String(a.failures), 4)} {pad(String(a.restarts), 4)} {pad(sparkline(h.cpu), 25)} {sparkline(h.mem)}
+            {pad(String(a.failures), 4)} {pad(String(a.restarts), 4)} {pad(sparkline(h.cpu), 25)}{' '}
+            {pad(sparkline(h.mem), 25)}{' '}
+            <Text color="red">{a.last_error === null ? '' : a.last_error.type.slice(0, 30)}</Text>
           </Text>
         );
       })}

@@ -77,6 +77,10 @@ async function watch(dbPath: string): Promise<void> {
       'herder status --watch: needs a terminal (use status or status --json in scripts)',
     );
   }
+  // ink draws only a final frame when it believes it runs in CI (CI=true); a terminal is interactive
+  // whatever CI says. It reads the environment when it loads, hence before the import.
+  delete process.env.CI;
+  delete process.env.CONTINUOUS_INTEGRATION;
   const [{ runDashboard }, { dashboardSource }] = await Promise.all([import('./dashboard.tsx'), import('./watch.ts')]);
   await runDashboard(dashboardSource(dbPath));
 }

@@ -99,57 +99,57 @@ export function statusDoc(db: Db, runId: number, nowS: number, live: boolean): S
     exit_code: num(r.exit_code),
     end_reason: str(r.end_reason),
   };
+  // One indexed lookup per actor (process, run_id, ts), never a scan of the run's rows:
+  // status is polled every second, and a week-long run has millions of samples.
+  const stateRows = db.all('SELECT * FROM process_state WHERE run_id = ? ORDER BY rowid', [runId]);
+  const names = [...stateRows.map((s) => String(s.process)), '_system'];
   const lastErrors = new Map<string, { type: string; message: string; ts: number }>();
-  for (const e of db.all(
-    `SELECT e.process, e.error_type, e.message, e.ts FROM process_errors e
-     JOIN (SELECT process, MAX(id) AS id FROM process_errors WHERE run_id = ? GROUP BY process) m ON e.id = m.id`,
-    [runId],
-  )) {
-    lastErrors.set(String(e.process), { type: String(e.error_type), message: String(e.message), ts: Number(e.ts) });
-  }
   const usage = new Map<string, Record<string, unknown>>();
-  for (const u of db.all(
-    `SELECT u.* FROM resource_usage u
-     JOIN (SELECT process, MAX(id) AS id FROM resource_usage WHERE run_id = ? GROUP BY process) m ON u.id = m.id`,
-    [runId],
-  )) {
-    usage.set(String(u.process), u);
+  for (const name of names) {
+    const e = db.get(
+      'SELECT error_type, message, ts FROM process_errors WHERE process = ? AND run_id = ? ORDER BY ts DESC LIMIT 1',
+      [name, runId],
+    );
+    if (e !== null) lastErrors.set(name, { type: String(e.error_type), message: String(e.message), ts: Number(e.ts) });
+    const u = db.get('SELECT * FROM resource_usage WHERE process = ? AND run_id = ? ORDER BY ts DESC LIMIT 1', [
+      name,
+      runId,
+    ]);
+    if (u !== null) usage.set(name, u);
   }
   const sys = usage.get('_system');
-  const actors = db
-    .all('SELECT * FROM process_state WHERE run_id = ? ORDER BY rowid', [runId])
-    .map((s): ActorStatus => {
-      const running = s.state === 'running' || s.state === 'stopping';
-      const lastStart = num(s.last_start);
-      return {
-        name: String(s.process),
-        kind: String(s.kind),
-        parent: String(s.parent),
-        state: String(s.state),
-        pid: num(s.pid),
-        uptime_s: running && lastStart !== null ? Math.max(0, nowS - lastStart) : null,
-        runs: Number(s.runs),
-        successes: Number(s.successes),
-        failures: Number(s.failures),
-        restarts: Number(s.restarts),
-        last_exit_code: num(s.last_exit_code),
-        last_exit_signal: str(s.last_exit_signal),
-        last_start: lastStart,
-        last_exit: num(s.last_exit),
-        next_run_at: num(s.next_run_at),
-        detail: String(s.detail),
-        cpu_percent: running ? num(usage.get(String(s.process))?.cpu_percent) : null,
-        rss_mb: running ? num(usage.get(String(s.process))?.rss_mb) : null,
-        progress: null,
-        self_health: null,
-        heartbeat_at: null,
-        idle_s: null,
-        bad_health_lines: null,
-        error_patterns: null,
-        paused: null,
-        last_error: lastErrors.get(String(s.process)) ?? null,
-      };
-    });
+  const actors = stateRows.map((s): ActorStatus => {
+    const running = s.state === 'running' || s.state === 'stopping';
+    const lastStart = num(s.last_start);
+    return {
+      name: String(s.process),
+      kind: String(s.kind),
+      parent: String(s.parent),
+      state: String(s.state),
+      pid: num(s.pid),
+      uptime_s: running && lastStart !== null ? Math.max(0, nowS - lastStart) : null,
+      runs: Number(s.runs),
+      successes: Number(s.successes),
+      failures: Number(s.failures),
+      restarts: Number(s.restarts),
+      last_exit_code: num(s.last_exit_code),
+      last_exit_signal: str(s.last_exit_signal),
+      last_start: lastStart,
+      last_exit: num(s.last_exit),
+      next_run_at: num(s.next_run_at),
+      detail: String(s.detail),
+      cpu_percent: running ? num(usage.get(String(s.process))?.cpu_percent) : null,
+      rss_mb: running ? num(usage.get(String(s.process))?.rss_mb) : null,
+      progress: null,
+      self_health: null,
+      heartbeat_at: null,
+      idle_s: null,
+      bad_health_lines: null,
+      error_patterns: null,
+      paused: null,
+      last_error: lastErrors.get(String(s.process)) ?? null,
+    };
+  });
   const system =
     sys === undefined
       ? null

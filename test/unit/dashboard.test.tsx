@@ -58,7 +58,14 @@ function source(live: boolean): DashboardSource & { command: ReturnType<typeof v
     actors: [
       actor({ name: 'collector', cpu_percent: nextCpu() }),
       actor({ name: 'feeds', kind: 'supervisor', pid: null }),
-      actor({ name: 'stooq', parent: 'feeds', state: 'restarting', pid: null, failures: 2 }),
+      actor({
+        name: 'stooq',
+        parent: 'feeds',
+        state: 'restarting',
+        pid: null,
+        failures: 2,
+        last_error: { type: 'http.429', message: 'slow down', ts: 990 },
+      }),
     ],
     system: null,
   });
@@ -103,6 +110,7 @@ describe('the dashboard', () => {
     expect(frame).toContain('herder · run 7 · running · 43m20s left · live');
     expect(frame).toMatch(/› collector\s+running/);
     expect(frame).toMatch(/\n\s+ {2}stooq\s+restarting/); // indented under its supervisor
+    expect(frame).toContain('http.429'); // its last error
     expect(frame).toMatch(/[▁▂▃▄▅▆▇█]{2,}/);
     expect(frame).toContain('stooq restart: restart in 2s (failure 2 of 10 in a row)');
     unmount();
@@ -114,7 +122,7 @@ describe('the dashboard', () => {
     await until(lastFrame, 'stooq');
     stdin.write('\u001B[B'); // down: feeds
     stdin.write('\u001B[B'); // down: stooq
-    await tick();
+    await until(lastFrame, /›\s+stooq/);
     stdin.write('r');
     expect(await until(lastFrame, 'restart stooq?')).toContain('restart stooq? y to confirm, any other key to cancel');
     stdin.write('n');
@@ -127,7 +135,7 @@ describe('the dashboard', () => {
     expect(src.command).toHaveBeenCalledWith('restart', 'stooq');
     stdin.write('\u001B[A');
     stdin.write('\u001B[A'); // back to collector
-    await tick();
+    await until(lastFrame, '› collector');
     stdin.write('l');
     expect(await until(lastFrame, 'fetched 12 tickers')).toContain('log of collector (l to close)');
     unmount();
