@@ -1,0 +1,78 @@
+/**
+ * The ways a source fails, each with the error_type it is recorded under
+ * (process_errors), so that "http.429" and "payload.html" can be counted,
+ * matched by error patterns and alerted on.
+ */
+export class SourceError extends Error {
+  constructor(
+    message: string,
+    readonly errorType: string,
+    readonly context = '',
+  ) {
+    super(message);
+    this.name = 'SourceError';
+  }
+}
+
+export class HttpError extends SourceError {
+  constructor(
+    readonly status: number,
+    readonly retryAfterMs: number | null,
+    url: string,
+    body: string,
+  ) {
+    super(`${url} answered HTTP ${status}`, `http.${status}`, body.slice(0, 500));
+    this.name = 'HttpError';
+  }
+}
+
+/** The body is not what was asked for: an HTML page (a rate-limit or error page), cut short, or not JSON. */
+export class BadPayload extends SourceError {
+  constructor(
+    readonly kind: 'html' | 'truncated' | 'json',
+    url: string,
+    body: string,
+  ) {
+    const what = { html: 'an HTML page', truncated: 'a truncated body', json: 'a body that is not JSON' }[kind];
+    super(`${url} answered ${what} where JSON was expected`, `payload.${kind}`, body.slice(0, 500));
+    this.name = 'BadPayload';
+  }
+}
+
+export class SourceTimeout extends SourceError {
+  constructor(ms: number) {
+    super(`no answer within ${ms} ms`, 'timeout');
+    this.name = 'SourceTimeout';
+  }
+}
+
+/** Every source failed; `failures` says how each did. */
+export class AllSourcesFailed extends SourceError {
+  constructor(readonly failures: readonly { source: string; error: unknown }[]) {
+    super(
+      `every source failed: ${failures.map((f) => `${f.source} (${errorTypeOf(f.error)})`).join(', ')}`,
+      'sources.all_failed',
+    );
+    this.name = 'AllSourcesFailed';
+  }
+}
+
+/** The cache has the value, but older than allowed: never passed off as usable. */
+export class StaleRefused extends SourceError {
+  constructor(key: string, ageMs: number, maxAgeMs: number) {
+    super(
+      `cached ${key} is ${Math.round(ageMs / 1000)} s old, beyond the ${Math.round(maxAgeMs / 1000)} s allowed`,
+      'cache.too_old',
+    );
+    this.name = 'StaleRefused';
+  }
+}
+
+/** The error_type to record for anything thrown by a source. */
+export function errorTypeOf(e: unknown): string {
+  if (e instanceof SourceError) return e.errorType;
+  if (typeof e === 'object' && e !== null && 'isBrokenCircuitError' in e) return 'circuit.open';
+  if (typeof e === 'object' && e !== null && 'isTaskCancelledError' in e) return 'timeout';
+  if (e instanceof TypeError && /fetch failed/i.test(e.message)) return 'network';
+  return e instanceof Error ? e.name : 'error';
+}
