@@ -22,7 +22,7 @@ import {
   transition,
 } from '../runtime/supervision.ts';
 import { PatternWatch } from './error-patterns.ts';
-import type { HealthMessage } from './health-channel.ts';
+import { HEALTH_PROTOCOL, type HealthMessage } from './health-channel.ts';
 import type { ChildEvents, RunningChild } from './host.ts';
 import type { Logger } from './logger.ts';
 import type { Echo } from './output.ts';
@@ -242,7 +242,7 @@ export class SupervisorActor implements RunningChild {
             name,
             'health_channel',
             `not a health message: ${raw.slice(0, 200)}`,
-            'expected one JSON object per line with "type": heartbeat | progress | health | error (herder.health/1); further bad lines are only counted',
+            `expected one JSON object per line with "type": heartbeat | progress | health | error (${HEALTH_PROTOCOL}); further bad lines are only counted`,
           );
         }
         return;

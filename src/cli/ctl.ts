@@ -6,7 +6,6 @@ import { HerderError } from '../runtime/errors.ts';
 import { renderStatus } from './render.ts';
 
 export const CTL_OPS = ['status', 'start', 'stop', 'restart', 'pause', 'resume', 'reload'] as const;
-export type CtlOp = (typeof CTL_OPS)[number];
 
 function whoAmI(): string {
   let user = '';

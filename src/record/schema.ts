@@ -98,12 +98,3 @@ export const MIGRATIONS: Readonly<Record<number, string>> = {
     .map((c) => `ALTER TABLE resource_usage ADD COLUMN ${c} REAL;`)
     .join('\n'),
 };
-
-export const TABLES = [
-  'runs',
-  'events',
-  'process_errors',
-  'resource_usage',
-  'process_output',
-  'process_state',
-] as const;

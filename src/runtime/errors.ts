@@ -45,9 +45,3 @@ export function isHerderError(e: unknown): e is HerderError {
 export function assertNever(x: never, what = 'value'): never {
   throw new HerderError('HERDER_ERR_INTERNAL', `unexpected ${what}: ${JSON.stringify(x)}`);
 }
-
-/** A short, single-line description of anything thrown. */
-export function describeError(e: unknown): string {
-  if (e instanceof Error) return e.message.split('\n')[0] ?? e.name;
-  return String(e);
-}
