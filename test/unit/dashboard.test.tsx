@@ -74,7 +74,9 @@ function source(live: boolean): DashboardSource & { command: ReturnType<typeof v
     events: async () => [
       { id: 1, ts: 999, process: 'stooq', kind: 'restart', detail: 'restart in 2s (failure 2 of 10 in a row)' },
     ],
-    logs: async () => [{ id: 1, ts: 999, process: 'collector', stream: 'stdout', line: 'fetched 12 tickers' }],
+    // Like the real source: only lines after the last one already shown.
+    logs: async (_name: string, afterId: number | undefined) =>
+      (afterId ?? 0) >= 1 ? [] : [{ id: 1, ts: 999, process: 'collector', stream: 'stdout', line: 'fetched 12 tickers' }],
     command: vi.fn(async (op: string, name: string) => `${name}: ${op}ing`),
   };
 }
