@@ -76,7 +76,9 @@ function source(live: boolean): DashboardSource & { command: ReturnType<typeof v
     ],
     // Like the real source: only lines after the last one already shown.
     logs: async (_name: string, afterId: number | undefined) =>
-      (afterId ?? 0) >= 1 ? [] : [{ id: 1, ts: 999, process: 'collector', stream: 'stdout', line: 'fetched 12 tickers' }],
+      (afterId ?? 0) >= 1
+        ? []
+        : [{ id: 1, ts: 999, process: 'collector', stream: 'stdout', line: 'fetched 12 tickers' }],
     command: vi.fn(async (op: string, name: string) => `${name}: ${op}ing`),
   };
 }
