@@ -25,6 +25,11 @@ function send(message: Record<string, unknown>): boolean {
 
 const clamp = (x: number) => Math.max(0, Math.min(1, x));
 
+/** True while the channel to herder works (false outside herder). */
+export function connected(): boolean {
+  return !broken;
+}
+
 /** I am alive (resets herder's stall timer). */
 export function heartbeat(): void {
   send({ type: 'heartbeat' });

@@ -6,16 +6,27 @@ import { createRequire } from 'node:module';
 import type sqliteModule from 'node-sqlite3-wasm';
 import { StaleRefused } from './errors.ts';
 
-type Db = InstanceType<typeof sqliteModule.Database>;
+export type Db = InstanceType<typeof sqliteModule.Database>;
+
+/** Opens (creating if needed) a SQLite file with node-sqlite3-wasm. */
+export function openDb(file: string): Db {
+  const sqlite = createRequire(import.meta.url)('node-sqlite3-wasm') as typeof sqliteModule;
+  const db = new sqlite.Database(file);
+  db.exec('PRAGMA busy_timeout = 5000');
+  return db;
+}
 
 export class Cache {
   private readonly db: Db;
+  private readonly owned: boolean;
 
-  constructor(file: string) {
-    const sqlite = createRequire(import.meta.url)('node-sqlite3-wasm') as typeof sqliteModule;
-    this.db = new sqlite.Database(file);
-    this.db.exec(`PRAGMA busy_timeout = 5000;
-      CREATE TABLE IF NOT EXISTS cache (key TEXT PRIMARY KEY, value TEXT NOT NULL, source TEXT NOT NULL, fetched_at REAL NOT NULL)`);
+  /** A file of its own, or a table in a database the job already has open (then close() leaves it open). */
+  constructor(fileOrDb: string | Db) {
+    this.owned = typeof fileOrDb === 'string';
+    this.db = typeof fileOrDb === 'string' ? openDb(fileOrDb) : fileOrDb;
+    this.db.exec(
+      `CREATE TABLE IF NOT EXISTS cache (key TEXT PRIMARY KEY, value TEXT NOT NULL, source TEXT NOT NULL, fetched_at REAL NOT NULL)`,
+    );
   }
 
   put(key: string, value: unknown, source: string, fetchedAtMs: number): void {
@@ -41,6 +52,6 @@ export class Cache {
   }
 
   close(): void {
-    this.db.close();
+    if (this.owned) this.db.close();
   }
 }

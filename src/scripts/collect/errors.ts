@@ -76,3 +76,21 @@ export function errorTypeOf(e: unknown): string {
   if (e instanceof TypeError && /fetch failed/i.test(e.message)) return 'network';
   return e instanceof Error ? e.name : 'error';
 }
+
+/** An error's message, with the cause a bare "fetch failed" hides (ENOTFOUND stooq.com, ECONNREFUSED 127.0.0.1:80…). */
+export function messageOf(e: unknown): string {
+  if (!(e instanceof Error)) return String(e);
+  if ('isBrokenCircuitError' in e) return 'skipped: this source failed too many times in a row (circuit open)';
+  const cause = (e as { cause?: unknown }).cause;
+  if (typeof cause !== 'object' || cause === null) return e.message;
+  const c = cause as { code?: unknown; hostname?: unknown; address?: unknown; port?: unknown; message?: unknown };
+  const code = typeof c.code === 'string' ? c.code : '';
+  const where =
+    typeof c.hostname === 'string'
+      ? c.hostname
+      : typeof c.address === 'string'
+        ? `${c.address}${typeof c.port === 'number' ? `:${c.port}` : ''}`
+        : '';
+  const detail = [code, where].filter((x) => x !== '').join(' ') || (typeof c.message === 'string' ? c.message : '');
+  return detail === '' ? e.message : `${e.message} (${detail})`;
+}

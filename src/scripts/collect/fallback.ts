@@ -6,7 +6,7 @@
  * source's name and error type; reporting never makes the job fail.
  */
 import type { Cache } from './cache.ts';
-import { AllSourcesFailed, errorTypeOf } from './errors.ts';
+import { AllSourcesFailed, errorTypeOf, messageOf } from './errors.ts';
 import type { Resilient } from './resilience.ts';
 
 export interface Source<T> {
@@ -38,7 +38,7 @@ export async function firstOf<T>(sources: readonly Source<T>[], report: Reporter
       const context =
         error instanceof Error && 'context' in error ? String((error as { context: unknown }).context) : '';
       try {
-        report(`${s.name}.${errorTypeOf(error)}`, error instanceof Error ? error.message : String(error), context);
+        report(`${s.name}.${errorTypeOf(error)}`, messageOf(error), context);
       } catch {
         // reporting must never make the job fail
       }
