@@ -36,6 +36,8 @@ export interface CollectorIO {
   report: Reporter;
   heartbeat(): void;
   progress(value: number): void;
+  /** Aborted when the job is asked to stop: the run ends after storing what it has. */
+  readonly signal?: AbortSignal;
   /** Replaces fetch for yahoo-finance2 (tests; proxies). */
   readonly yahooFetch?: typeof fetch;
 }
@@ -94,8 +96,10 @@ export async function collect(c: CollectorConfig, io: CollectorIO): Promise<Tick
     db.exec(BARS_SCHEMA);
     const cache = new Cache(db);
     const policies = sourcePolicies(c);
+    const stopped = () => io.signal?.aborted === true;
     const outcomes: TickerOutcome[] = [];
     for (const [i, ticker] of c.tickers.entries()) {
+      if (stopped()) break;
       const report: Reporter = (type, message, context) => {
         io.warn(`${ticker}: ${type}: ${message}`);
         io.report(type, `${ticker}: ${message}`, context);
@@ -109,6 +113,7 @@ export async function collect(c: CollectorConfig, io: CollectorIO): Promise<Tick
           c.max_stale_hours * 3_600_000,
           sourcesFor(ticker, c, io, policies),
           report,
+          io.signal,
         );
         const stored = storeBars(db, ticker, served.value, served.source, served.stale, served.fetchedAt);
         outcomes.push({
@@ -125,12 +130,17 @@ export async function collect(c: CollectorConfig, io: CollectorIO): Promise<Tick
         );
         if (served.stale) io.report('cache.stale', `${ticker}: served from the cache, ${hours(served.ageMs)} old`, '');
       } catch (e) {
+        if (stopped()) break;
         const failure = whyNothing(e);
         outcomes.push({ ticker, source: null, stale: false, ageMs: 0, added: 0, updated: 0, failure });
         io.warn(`${ticker}: nothing collected: ${failure}`);
       }
       io.progress((i + 1) / c.tickers.length);
       io.heartbeat();
+    }
+    if (stopped()) {
+      io.info(`stopped on request after ${outcomes.length} of ${c.tickers.length} tickers; what they got is stored`);
+      return outcomes;
     }
     if (outcomes.some((o) => o.source === null)) throw new CollectionFailed(outcomes);
     const stale = outcomes.filter((o) => o.stale).length;
@@ -159,6 +169,7 @@ export default async function run(ctx: ActorContext): Promise<void> {
     report: (t, m, x) => ctx.reportError(t, m, x),
     heartbeat: () => ctx.heartbeat(),
     progress: (v) => ctx.reportHealth({ progress: v }),
+    signal: ctx.signal,
   });
 }
 

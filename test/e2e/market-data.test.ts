@@ -7,7 +7,7 @@ import sqlite from 'node-sqlite3-wasm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadCollectorConfig } from '../../src/scripts/market/config.ts';
 import { CollectionFailed, type CollectorIO, collect } from '../../src/scripts/market-data-collector.ts';
-import { query, ROOT, runCli, startRun, waitForActor } from '../helpers/cli.ts';
+import { query, ROOT, runCli, startRun, waitForActor, waitUntil } from '../helpers/cli.ts';
 import { collectorConfig, type MarketServer, startMarketServer, tradingDays } from '../helpers/market-server.ts';
 
 const run = promisify(execFile);
@@ -306,6 +306,33 @@ actors:
     const status = await runCli(['status'], dir);
     expect(status.code, status.stderr).toBe(0);
     expect(status.stdout).toMatch(/market\s+thread .*CollectionFailed: 2 of 2 tickers got nothing/);
+  });
+
+  it('returns when herder stops it in the middle of a hung call instead of being terminated', async () => {
+    const dir = workdir({ timeout_seconds: 60, tries: 1 });
+    writeFileSync(
+      path.join(dir, 'actors.yaml'),
+      `
+runtime: { shutdown_grace_seconds: 1, protection: { enabled: false } }
+actors:
+  - name: market
+    module: ${COLLECTOR_TS}
+    env: { MARKET_DATA_CONFIG: market.json }
+    requires_loop: true
+    loop_interval: 60
+`,
+    );
+    server.yahoo = 'hang';
+    const before = server.hits.yahoo;
+    const herder = startRun(dir);
+    await waitUntil(() => server.hits.yahoo > before, 30_000, 'the first call to Yahoo');
+    const r = await herder.stop();
+    expect(r.code, r.stderr).toBe(0);
+    const exit = query(path.join(dir, 'herder.db'), "SELECT detail FROM events WHERE kind = 'exit'");
+    // A loop job mid-run gets the grace to finish, then ctx.signal aborts: the collector gives up the hung call
+    // and returns, instead of being terminated a second later.
+    expect(String(exit[0]?.detail)).toMatch(/^exited normally after .*\(finished its run during shutdown\)$/);
+    expect(query(path.join(dir, 'herder.db'), 'SELECT error_type FROM process_errors')).toEqual([]);
   });
 
   it('the Python twin under herder reports through the health channel and stores the same bars', async () => {

@@ -6,7 +6,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type Mode = 'ok' | 'html' | '429' | '500' | 'drop' | 'nd';
+export type Mode = 'ok' | 'html' | '429' | '500' | 'drop' | 'nd' | 'hang';
 
 export interface MarketServer {
   readonly url: string;
@@ -106,6 +106,8 @@ export async function startMarketServer(): Promise<MarketServer> {
         return true;
       case 'drop':
         res.socket?.destroy();
+        return true;
+      case 'hang': // a call that never answers, the commonest failure of a collector
         return true;
       default:
         return false;

@@ -27,13 +27,20 @@ export interface Served<T> {
 /** Where failures go: herder's record under herder (health channel or ctx), stderr outside it. */
 export type Reporter = (errorType: string, message: string, context: string) => void;
 
-export async function firstOf<T>(sources: readonly Source<T>[], report: Reporter): Promise<Served<T>> {
+/** `signal` is the job being stopped: then the chain ends at once, with the signal's reason, and reports nothing. */
+export async function firstOf<T>(
+  sources: readonly Source<T>[],
+  report: Reporter,
+  signal?: AbortSignal,
+): Promise<Served<T>> {
   const failures: { source: string; error: unknown }[] = [];
   for (const s of sources) {
+    signal?.throwIfAborted();
     try {
-      const value = await s.policy.run((signal) => s.fetch(signal));
+      const value = await s.policy.run((trySignal) => s.fetch(trySignal), signal);
       return { value, source: s.name, stale: false, ageMs: 0, fetchedAt: Date.now() };
     } catch (error) {
+      signal?.throwIfAborted();
       failures.push({ source: s.name, error });
       const context =
         error instanceof Error && 'context' in error ? String((error as { context: unknown }).context) : '';
@@ -58,9 +65,10 @@ export async function withCache<T>(
   maxAgeMs: number,
   sources: readonly Source<T>[],
   report: Reporter,
+  signal?: AbortSignal,
 ): Promise<Served<T>> {
   try {
-    const fresh = await firstOf(sources, report);
+    const fresh = await firstOf(sources, report, signal);
     cache.put(key, fresh.value, fresh.source, fresh.fetchedAt);
     return fresh;
   } catch (e) {

@@ -81,8 +81,11 @@ export class Resilient {
     });
   }
 
-  /** Runs `fn` with the policy; `fn` gets a signal that aborts when its try times out. */
-  async run<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` with the policy; `fn` gets a signal that aborts when its try
+   * times out or when `signal` (the job being stopped) aborts.
+   */
+  async run<T>(fn: (signal: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T> {
     const o = this.options;
     const started = Date.now();
     const again = handleWhen((e) => o.retryOn(e) && Date.now() - started < o.maxElapsedMs);
@@ -94,8 +97,9 @@ export class Resilient {
     });
     const perTry = timeout(o.timeoutMs, TimeoutStrategy.Aggressive);
     try {
-      return await wrap(retries, this.breaker, perTry).execute(({ signal }) => fn(signal));
+      return await wrap(retries, this.breaker, perTry).execute((ctx) => fn(ctx.signal), signal);
     } catch (e) {
+      if (signal?.aborted === true) throw signal.reason;
       if (isCancelled(e)) throw new SourceTimeout(o.timeoutMs);
       throw e;
     }
