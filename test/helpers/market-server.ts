@@ -178,7 +178,7 @@ export function collectorConfig(server: MarketServer, extra: Record<string, unkn
       days: 3,
       yahoo_url: server.url,
       stooq_url: `${server.url}/q/l/?s={symbol}&f=sd2t2ohlcv&h&e=csv`,
-      timeout_seconds: 2,
+      timeout_seconds: 10, // generous: a loaded machine must not turn an answer into a timeout
       tries: 2,
       retry_delay_seconds: 0.01,
       ...extra,

@@ -88,7 +88,8 @@ export class Resilient {
   async run<T>(fn: (signal: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T> {
     const o = this.options;
     const started = Date.now();
-    const again = handleWhen((e) => o.retryOn(e) && Date.now() - started < o.maxElapsedMs);
+    const stopped = () => signal?.aborted === true;
+    const again = handleWhen((e) => !stopped() && o.retryOn(e) && Date.now() - started < o.maxElapsedMs);
     const retries = retry(again, {
       maxAttempts: Math.max(0, o.tries - 1),
       backoff: new DelegateBackoff((ctx: IRetryBackoffContext<unknown>) =>
@@ -96,14 +97,35 @@ export class Resilient {
       ),
     });
     const perTry = timeout(o.timeoutMs, TimeoutStrategy.Aggressive);
+    const attempt = wrap(retries, this.breaker, perTry).execute((ctx) => {
+      // A stop that came during a backoff wait: no further try.
+      signal?.throwIfAborted();
+      return fn(ctx.signal);
+    }, signal);
     try {
-      return await wrap(retries, this.breaker, perTry).execute((ctx) => fn(ctx.signal), signal);
+      return await (signal === undefined ? attempt : untilAborted(attempt, signal));
     } catch (e) {
-      if (signal?.aborted === true) throw signal.reason;
+      if (stopped()) throw signal?.reason;
       if (isCancelled(e)) throw new SourceTimeout(o.timeoutMs);
       throw e;
     }
   }
+}
+
+/** `p`, or the signal's reason as soon as it aborts (cockatiel's backoff wait does not listen to it). */
+function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    p.catch(() => {});
+    return Promise.reject(signal.reason);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => {
+      p.catch(() => {}); // it ends by itself, without another try
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 /** Seconds or an HTTP date, as in a Retry-After header, to milliseconds. */
