@@ -25,7 +25,7 @@ import { type Reporter, type Source, withCache } from './collect/fallback.ts';
 import * as channel from './health-channel.ts';
 import { type CollectorConfig, ConfigProblem, loadCollectorConfig } from './market/config.ts';
 import { type Bar, demoSource, sourcePolicies, stooqSource, yahooSource } from './market/sources.ts';
-import { BARS_SCHEMA, storeBars } from './market/store.ts';
+import { BARS_SCHEMA, mergeBars, storeBars } from './market/store.ts';
 
 export interface CollectorIO {
   /** A progress line (stdout). */
@@ -41,6 +41,9 @@ export interface CollectorIO {
   /** Replaces fetch for yahoo-finance2 (tests; proxies). */
   readonly yahooFetch?: typeof fetch;
 }
+
+/** A bar as the cache keeps it: with the source that served it. */
+type CachedBar = Bar & { readonly source?: string };
 
 export interface TickerOutcome {
   readonly ticker: string;
@@ -76,22 +79,32 @@ function sourcesFor(
   const list: Source<Bar[]>[] = [];
   if (c.yahoo) list.push(yahooSource(ticker, c, io, policies.yahoo, io.yahooFetch));
   if (c.stooq) list.push(stooqSource(ticker, c, policies.stooq));
-  return list;
+  // A heartbeat per try: a run that is backing off is alive, not stalled.
+  return list.map((s) => ({
+    ...s,
+    fetch: (signal: AbortSignal) => {
+      io.heartbeat();
+      return s.fetch(signal);
+    },
+  }));
 }
+
+const hours = (ms: number) => `${(ms / 3_600_000).toFixed(1)} h`;
 
 function whyNothing(e: unknown): string {
   if (e instanceof AllSourcesFailed) {
     return `${e.failures.map((f) => `${f.source}: ${errorTypeOf(f.error)}`).join(', ')}, cache: empty`;
   }
-  if (e instanceof StaleRefused) return `every source failed and ${e.message}`;
+  if (e instanceof StaleRefused) {
+    const failed = e.failures.map((f) => `${f.source}: ${errorTypeOf(f.error)}, `).join('');
+    return `${failed}cache: ${hours(e.ageMs)} old, beyond the ${e.maxAgeMs / 3_600_000} h allowed`;
+  }
   return `${errorTypeOf(e)}: ${e instanceof Error ? e.message : String(e)}`;
 }
 
-const hours = (ms: number) => `${(ms / 3_600_000).toFixed(1)} h`;
-
 /** One run: every ticker through the sources and the cache, into the bars table. Throws CollectionFailed. */
 export async function collect(c: CollectorConfig, io: CollectorIO): Promise<TickerOutcome[]> {
-  const db = openDb(c.db);
+  const db = openDb(c.db, io.warn);
   try {
     db.exec(BARS_SCHEMA);
     const cache = new Cache(db);
@@ -106,8 +119,9 @@ export async function collect(c: CollectorConfig, io: CollectorIO): Promise<Tick
       };
       try {
         // Demo bars are cached under their own key, so they can never stand in for real ones.
-        const key = `${c.demo ? 'demo' : 'bars'}:${ticker}:${c.days}`;
-        const served = await withCache(
+        const key = `${c.demo ? 'demo' : 'bars'}:${ticker}`;
+        const before = cache.peek<CachedBar[]>(key)?.value ?? [];
+        const served = await withCache<CachedBar[]>(
           cache,
           key,
           c.max_stale_hours * 3_600_000,
@@ -115,7 +129,20 @@ export async function collect(c: CollectorConfig, io: CollectorIO): Promise<Tick
           report,
           io.signal,
         );
-        const stored = storeBars(db, ticker, served.value, served.source, served.stale, served.fetchedAt);
+        let rows: (Bar & { source: string })[];
+        if (served.stale) {
+          // Each cached bar says which source served it.
+          rows = served.value.map((b) => ({
+            ...b,
+            source: b.source === undefined ? served.source : `cache(${b.source})`,
+          }));
+        } else {
+          rows = served.value.map((b) => ({ ...b, source: served.source }));
+          // One source may serve fewer days than another (Stooq's quote is the latest bar only): the cache keeps them all.
+          cache.put(key, mergeBars(before, rows, c.days), served.source, served.fetchedAt);
+        }
+        const kind = c.demo ? 'demo' : served.stale ? 'stale' : 'fresh';
+        const stored = storeBars(db, ticker, rows, kind, served.fetchedAt);
         outcomes.push({
           ticker,
           source: served.source,
@@ -205,11 +232,19 @@ async function main(): Promise<number> {
     });
     return 0;
   } catch (e) {
-    if (e instanceof ConfigProblem || e instanceof CollectionFailed) {
+    if (e instanceof ConfigProblem) {
       process.stderr.write(`market-data-collector: ${e.message}\n`);
-      return e instanceof ConfigProblem ? 2 : 1;
+      return 2;
     }
-    throw e;
+    if (e instanceof CollectionFailed) {
+      process.stderr.write(`market-data-collector: ${e.message}\n`);
+      return 1;
+    }
+    // Anything else (a database that cannot be opened, say) in one line; the stack only on request.
+    const why = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    process.stderr.write(`market-data-collector: ${why.split('\n')[0]?.slice(0, 500)}\n`);
+    if (process.env.DEBUG !== undefined && e instanceof Error) process.stderr.write(`${e.stack}\n`);
+    return 1;
   }
 }
 

@@ -16,6 +16,7 @@ import argparse
 import csv
 import datetime as dt
 import email.utils
+import http.client
 import io
 import json
 import os
@@ -27,6 +28,11 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+
+try:
+    from zoneinfo import ZoneInfo
+except ImportError:  # Python < 3.9: dates fall back to Yahoo's gmtoffset
+    ZoneInfo = None
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import health_channel as hc  # noqa: E402
@@ -71,6 +77,47 @@ class ConfigProblem(Exception):
     pass
 
 
+def _problem(path, key, what):
+    return ConfigProblem(f"{path}: {key}: {what}")
+
+
+def _check(path, c):
+    """The same rules as the TypeScript collector's schema (market/config.ts)."""
+    import re
+
+    tickers = c.get("tickers")
+    if not isinstance(tickers, list) or not tickers:
+        raise _problem(path, "tickers", "a non-empty list of symbols such as [\"AAPL\"]")
+    for i, t in enumerate(tickers):
+        if not isinstance(t, str) or not re.fullmatch(r"[A-Za-z0-9^.=-]{1,20}", t):
+            raise _problem(path, f"tickers.{i}", "a ticker symbol such as AAPL or ^GSPC")
+
+    def number(key, lo, hi=None, integer=False, lo_open=False):
+        v = c[key]
+        ok = isinstance(v, (int, float)) and not isinstance(v, bool) and (not integer or float(v).is_integer())
+        ok = ok and (v > lo if lo_open else v >= lo) and (hi is None or v <= hi)
+        if not ok:
+            rng = f"{'more than' if lo_open else 'at least'} {lo}" + (f" and at most {hi}" if hi is not None else "")
+            raise _problem(path, key, f"{'a whole number' if integer else 'a number'} {rng}")
+
+    number("days", 1, 366, integer=True)
+    number("max_stale_hours", 0, lo_open=True)
+    number("timeout_seconds", 0, lo_open=True)
+    number("tries", 1, 10, integer=True)
+    number("retry_delay_seconds", 0)
+    for key in ("yahoo", "stooq", "demo"):
+        if not isinstance(c[key], bool):
+            raise _problem(path, key, "true or false")
+    for key in ("db", "yahoo_url", "stooq_url", "stooq_suffix"):
+        if not isinstance(c[key], str) or (key != "stooq_suffix" and not c[key]):
+            raise _problem(path, key, "a string")
+    if not c["yahoo_url"].startswith(("http://", "https://")):
+        raise _problem(path, "yahoo_url", "an http:// or https:// URL")
+    if "{symbol}" not in c["stooq_url"]:
+        raise _problem(path, "stooq_url", "a URL with {symbol} where the symbol goes")
+    c["days"], c["tries"] = int(c["days"]), int(c["tries"])
+
+
 def load_config(path, db_override=None):
     if not os.path.exists(path):
         raise ConfigProblem(f"{path}: not found (pass --config PATH or set MARKET_DATA_CONFIG)")
@@ -83,11 +130,9 @@ def load_config(path, db_override=None):
         raise ConfigProblem(f"{path}: expected a JSON object")
     unknown = sorted(set(raw) - set(DEFAULTS) - {"tickers"})
     if unknown:
-        raise ConfigProblem(f"{path}: {unknown[0]}: unknown key (known: tickers, {', '.join(DEFAULTS)})")
-    tickers = raw.get("tickers")
-    if not isinstance(tickers, list) or not tickers or not all(isinstance(t, str) and t for t in tickers):
-        raise ConfigProblem(f"{path}: tickers: a non-empty list of symbols such as [\"AAPL\"]")
+        raise ConfigProblem(f"{path}: {', '.join(unknown)}: unknown key (known: tickers, {', '.join(DEFAULTS)})")
     c = dict(DEFAULTS, **raw)
+    _check(path, c)
     base = os.path.dirname(os.path.abspath(path))
     c["db"] = os.path.abspath(db_override) if db_override else os.path.join(base, c["db"])
     return c
@@ -109,25 +154,39 @@ def http_get(url, timeout):
         if isinstance(e.reason, (socket.timeout, TimeoutError)):
             raise SourceError("timeout", f"no answer within {timeout} s", retry=True) from None
         raise SourceError("network", f"{url}: {e.reason}", retry=True) from None
-    except (ConnectionError, OSError) as e:
-        raise SourceError("network", f"{url}: {e}", retry=True) from None
+    except (ConnectionError, OSError, http.client.HTTPException) as e:
+        # refused, reset, or a body cut off mid-way (IncompleteRead)
+        raise SourceError("network", f"{url}: {e!r}", retry=True) from None
 
 
 def parse_retry_after(value):
+    """Seconds or an HTTP date, as in a Retry-After header; None when absent or unreadable."""
     if not value:
         return None
     try:
         return max(0.0, float(value))
     except ValueError:
+        pass
+    try:
         when = email.utils.parsedate_to_datetime(value)
-        return max(0.0, when.timestamp() - time.time()) if when else None
+    except (TypeError, ValueError, IndexError):
+        return None
+    return max(0.0, when.timestamp() - time.time()) if when else None
 
 
 def yahoo_bars(ticker, c):
     now = int(time.time())
-    query = urllib.parse.urlencode({"period1": now - (c["days"] + 4) * 86400, "period2": now, "interval": "1d"})
+    query = urllib.parse.urlencode({"period1": now - window_days(c["days"]) * 86400, "period2": now, "interval": "1d"})
     url = f"{c['yahoo_url'].rstrip('/')}/v8/finance/chart/{urllib.parse.quote(ticker)}?{query}"
-    text, ctype = http_get(url, c["timeout_seconds"])
+    try:
+        text, ctype = http_get(url, c["timeout_seconds"])
+    except SourceError as e:
+        # A 404 with Yahoo's own error body: "No data found, symbol may be delisted".
+        try:
+            described = json.loads(e.context)["chart"]["error"]["description"]
+        except (ValueError, KeyError, TypeError):
+            raise e from None
+        raise SourceError("no_data", f"{ticker}: {described}") from None
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as e:
@@ -139,6 +198,7 @@ def yahoo_bars(ticker, c):
     try:
         result = chart["result"][0]
         offset = result["meta"].get("gmtoffset") or 0
+        zone = result["meta"].get("exchangeTimezoneName")
         stamps = result.get("timestamp") or []
         q = result["indicators"]["quote"][0]
     except (KeyError, IndexError, TypeError) as e:
@@ -148,7 +208,7 @@ def yahoo_bars(ticker, c):
         close = q.get("close", [None])[i] if i < len(q.get("close", [])) else None
         if close is None:
             continue
-        day = dt.datetime.fromtimestamp(stamp + offset, dt.timezone.utc).strftime("%Y-%m-%d")
+        day = trading_day(stamp, zone, offset)
 
         def pick(name, i=i):
             values = q.get(name) or []
@@ -159,6 +219,21 @@ def yahoo_bars(ticker, c):
     if not bars:
         raise SourceError("no_data", f"{ticker}: Yahoo has no daily bars in the last {c['days']} days")
     return bars[-c["days"]:]
+
+
+def window_days(bars):
+    """Calendar days that hold `bars` trading days, with room for a week of holidays."""
+    return -(-bars * 7 // 5) + 7
+
+
+def trading_day(stamp, zone, offset):
+    """The bar's day in the exchange's own time zone; today's gmtoffset would be wrong across a DST change."""
+    if zone and ZoneInfo is not None:
+        try:
+            return dt.datetime.fromtimestamp(stamp, ZoneInfo(zone)).strftime("%Y-%m-%d")
+        except (KeyError, ValueError, OSError):
+            pass  # an unknown zone here: fall back to the offset
+    return dt.datetime.fromtimestamp(stamp + offset, dt.timezone.utc).strftime("%Y-%m-%d")
 
 
 def stooq_symbol(ticker, suffix):
@@ -198,12 +273,17 @@ def stooq_bars(ticker, c):
 
 def demo_bars(ticker, c):
     rnd = random.Random(ticker)
-    price, bars = 50 + rnd.random() * 200, []
-    today = dt.datetime.now(dt.timezone.utc)
-    for back in range(c["days"] - 1, -1, -1):
+    price, bars, days = 50 + rnd.random() * 200, [], []
+    today, back = dt.datetime.now(dt.timezone.utc), 0
+    while len(days) < c["days"]:  # the last `days` weekdays
+        d = today - dt.timedelta(days=back)
+        if d.weekday() < 5:
+            days.insert(0, d.strftime("%Y-%m-%d"))
+        back += 1
+    for day in days:
         start = price
         price = max(1.0, price * (1 + (rnd.random() - 0.5) * 0.04))
-        bars.append({"ts": (today - dt.timedelta(days=back)).strftime("%Y-%m-%d"), "open": round(start, 2),
+        bars.append({"ts": day, "open": round(start, 2),
                      "high": round(max(start, price) * 1.01, 2), "low": round(min(start, price) * 0.99, 2),
                      "close": round(price, 2), "volume": rnd.randint(1_000_000, 11_000_000)})
     return bars
@@ -221,12 +301,15 @@ class Source:
             raise SourceError("circuit.open", "skipped: this source failed too many times in a row (circuit open)")
         tries, delay = self.c["tries"], self.c["retry_delay_seconds"]
         for attempt in range(1, tries + 1):
+            hc.heartbeat()  # a run that is backing off is alive, not stalled
             try:
                 bars = self.fetch(ticker, self.c)
                 self.failures_in_a_row = 0
                 return bars
             except SourceError as e:
-                self.failures_in_a_row += 1
+                # Only failures that say the source is unwell count: a 404 for one symbol says nothing of the others.
+                if e.retry:
+                    self.failures_in_a_row += 1
                 if not e.retry or attempt == tries or self.failures_in_a_row >= BREAK_AFTER:
                     raise
                 wait = e.retry_after if e.retry_after is not None else delay * 2 ** (attempt - 1) * (1 - 0.2 * random.random())
@@ -239,27 +322,35 @@ def report(ticker, error_type, message, context=""):
         hc.error(error_type, f"{ticker}: {message}", context)
 
 
-def store(db, ticker, bars, source, stale, fetched_at):
+def store(db, ticker, bars, kind, fetched_at):
+    """Bars (each with its source) into the table. A fresh bar replaces what differs, and any stale or demo row;
+    a stale or demo bar only fills a gap."""
     stamp = dt.datetime.fromtimestamp(fetched_at, dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     added = updated = 0
     with db:
         for b in bars:
+            values = (b["open"], b["high"], b["low"], b["close"], b["volume"])
             exists = db.execute("SELECT 1 FROM bars WHERE ticker = ? AND ts = ?", (ticker, b["ts"])).fetchone()
             if exists is None:
                 db.execute("INSERT INTO bars(ticker, ts, open, high, low, close, volume, source, stale, fetched_at)"
                            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                           (ticker, b["ts"], b["open"], b["high"], b["low"], b["close"], b["volume"], source,
-                            1 if stale else 0, stamp))
+                           (ticker, b["ts"], *values, b["source"], 1 if kind == "stale" else 0, stamp))
                 added += 1
-            elif not stale:
+            elif kind == "fresh":
                 cur = db.execute(
                     "UPDATE bars SET open = ?, high = ?, low = ?, close = ?, volume = ?, source = ?, stale = 0,"
-                    " fetched_at = ? WHERE ticker = ? AND ts = ? AND (stale = 1 OR open IS NOT ? OR high IS NOT ?"
-                    " OR low IS NOT ? OR close IS NOT ? OR volume IS NOT ?)",
-                    (b["open"], b["high"], b["low"], b["close"], b["volume"], source, stamp, ticker, b["ts"],
-                     b["open"], b["high"], b["low"], b["close"], b["volume"]))
+                    " fetched_at = ? WHERE ticker = ? AND ts = ? AND (stale = 1 OR source = 'demo' OR open IS NOT ?"
+                    " OR high IS NOT ? OR low IS NOT ? OR close IS NOT ? OR volume IS NOT ?)",
+                    (*values, b["source"], stamp, ticker, b["ts"], *values))
                 updated += cur.rowcount
     return added, updated
+
+
+def merge_bars(older, newer, keep):
+    """Both lists merged by day (the newer wins), the last `keep` of them."""
+    by_day = {b["ts"]: b for b in older}
+    by_day.update({b["ts"]: b for b in newer})
+    return [by_day[d] for d in sorted(by_day)][-keep:]
 
 
 def collect(c):
@@ -275,14 +366,18 @@ def collect(c):
                   ([Source("stooq", stooq_bars, c)] if c["stooq"] else [])
     failed, stale_count = [], 0
     for i, ticker in enumerate(c["tickers"]):
-        key = f"{'demo' if c['demo'] else 'bars'}:{ticker}:{c['days']}"
+        key = f"{'demo' if c['demo'] else 'bars'}:{ticker}"
         served, why = None, []
         for s in sources:
             try:
-                served = (s.get(ticker), s.name, False, time.time())
+                bars = [dict(b, source=s.name) for b in s.get(ticker)]
+                served = (bars, s.name, False, time.time())
+                row = db.execute("SELECT value FROM cache WHERE key = ?", (key,)).fetchone()
+                # One source may serve fewer days than another (Stooq's quote is the latest bar): keep them all.
+                kept = merge_bars(json.loads(row[0]) if row else [], bars, c["days"])
                 db.execute("INSERT INTO cache(key, value, source, fetched_at) VALUES (?, ?, ?, ?) ON CONFLICT(key)"
                            " DO UPDATE SET value = excluded.value, source = excluded.source,"
-                           " fetched_at = excluded.fetched_at", (key, json.dumps(served[0]), s.name, served[3]))
+                           " fetched_at = excluded.fetched_at", (key, json.dumps(kept), s.name, served[3]))
                 db.commit()
                 break
             except SourceError as e:
@@ -296,13 +391,15 @@ def collect(c):
             elif time.time() - row[2] > max_age:
                 why.append(f"cache: {(time.time() - row[2]) / 3600:.1f} h old, beyond the {c['max_stale_hours']} h allowed")
             else:
-                served = (json.loads(row[0]), f"cache({row[1]})", True, row[2])
+                bars = [dict(b, source=f"cache({b.get('source', row[1])})") for b in json.loads(row[0])]
+                served = (bars, f"cache({row[1]})", True, row[2])
         if served is None:
             failed.append(f"{ticker} ({', '.join(why)})")
             print(f"{ticker}: nothing collected: {', '.join(why)}", file=sys.stderr, flush=True)
         else:
             bars, source, stale, fetched_at = served
-            added, updated = store(db, ticker, bars, source, stale, fetched_at)
+            kind = "demo" if c["demo"] else "stale" if stale else "fresh"
+            added, updated = store(db, ticker, bars, kind, fetched_at)
             age = f" (stale, {(time.time() - fetched_at) / 3600:.1f} h old)" if stale else ""
             print(f"{ticker}: {len(bars)} bars from {source}{age}: {added} new, {updated} updated", flush=True)
             if stale:

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -8,7 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadCollectorConfig } from '../../src/scripts/market/config.ts';
 import { CollectionFailed, type CollectorIO, collect } from '../../src/scripts/market-data-collector.ts';
 import { query, ROOT, runCli, startRun, waitForActor, waitUntil } from '../helpers/cli.ts';
-import { collectorConfig, type MarketServer, startMarketServer, tradingDays } from '../helpers/market-server.ts';
+import { collectorConfig, type MarketServer, startMarketServer, yahooChart } from '../helpers/market-server.ts';
 
 const run = promisify(execFile);
 const COLLECTOR_TS = path.join(ROOT, 'src', 'scripts', 'market-data-collector.ts');
@@ -74,7 +74,7 @@ describe('the market-data collector', () => {
     expect(again.map((o) => o.added + o.updated)).toEqual([0, 0]);
     const rows = bars(dir);
     expect(rows).toHaveLength(6);
-    expect(rows.filter((r) => r.ticker === 'AAPL').map((r) => r.ts)).toEqual(tradingDays());
+    expect(rows.filter((r) => r.ticker === 'AAPL').map((r) => r.ts)).toEqual(server.days);
     expect(rows.every((r) => r.source === 'yahoo' && r.stale === 0)).toBe(true);
   });
 
@@ -151,8 +151,9 @@ describe('the market-data collector', () => {
     server.stooq = '500';
     const e = await collect(c, capture()).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(CollectionFailed);
-    expect((e as Error).message).toMatch(
-      /AAPL \(every source failed and cached bars:AAPL:3 is 7200 s old, beyond the 3600 s allowed\)/,
+    expect((e as Error).message).toBe(
+      '2 of 2 tickers got nothing: AAPL (yahoo: http.500, stooq: http.500, cache: 2.0 h old, beyond the 1 h allowed); ' +
+        'MSFT (yahoo: http.500, stooq: http.500, cache: 2.0 h old, beyond the 1 h allowed)',
     );
   });
 
@@ -169,6 +170,94 @@ describe('the market-data collector', () => {
     );
     expect(io.reports.map((r) => r.type)).toEqual(['yahoo.json', 'stooq.http.500', 'yahoo.json', 'stooq.http.500']);
     expect(bars(dir)).toEqual([]);
+  });
+
+  it('dates a bar by the exchange’s own calendar, across a change of summer time', async () => {
+    // A London listing: Yahoo stamps its daily bars at local midnight, and meta.gmtoffset is only today's offset (GMT).
+    // Friday 23 October 2026 is still BST (midnight = 22 Oct 23:00 UTC); Monday 26 October is GMT.
+    const stamps = [Date.parse('2026-10-22T23:00:00Z') / 1000, Date.parse('2026-10-26T00:00:00Z') / 1000];
+    server.charts.set(
+      'VOD.L',
+      yahooChart('VOD.L', ['2026-10-23', '2026-10-26'], { name: 'Europe/London', short: 'GMT', gmtoffset: 0 }, stamps),
+    );
+    try {
+      const dir = workdir({ tickers: ['VOD.L'] });
+      await collect(loadCollectorConfig(path.join(dir, 'market.json')), capture());
+      expect(bars(dir).map((r) => r.ts)).toEqual(['2026-10-23', '2026-10-26']);
+      const py = await run('python3', [COLLECTOR_PY, '--config', 'market.json', '--db', 'py.db'], { cwd: dir });
+      expect(py.stderr).toBe('');
+      expect(bars(dir, 'py.db').map((r) => r.ts)).toEqual(['2026-10-23', '2026-10-26']);
+    } finally {
+      server.charts.delete('VOD.L');
+    }
+  });
+
+  it('keeps every day in the cache when a source serves fewer, and names each cached bar’s source', async () => {
+    const dir = workdir();
+    const c = loadCollectorConfig(path.join(dir, 'market.json'));
+    await collect(c, capture()); // three days from Yahoo
+    server.yahoo = 'html';
+    await collect(c, capture()); // the latest day from Stooq
+    const db = new sqlite.Database(path.join(dir, 'market.db'));
+    db.run('DELETE FROM bars');
+    db.close();
+    server.stooq = '500';
+    await collect(c, capture());
+    expect(
+      bars(dir)
+        .filter((r) => r.ticker === 'AAPL')
+        .map((r) => [r.ts, r.source, r.stale]),
+    ).toEqual([
+      [server.days[0], 'cache(yahoo)', 1],
+      [server.days[1], 'cache(yahoo)', 1],
+      [server.days[2], 'cache(stooq)', 1],
+    ]);
+  });
+
+  it('records a body cut off mid-way as a network failure, and retries it', async () => {
+    const dir = workdir({ tickers: ['AAPL'] });
+    server.yahoo = '500';
+    server.stooq = 'cut';
+    const before = server.hits.stooq;
+    const io = capture();
+    await collect(loadCollectorConfig(path.join(dir, 'market.json')), io).catch(() => {});
+    expect(io.reports.map((r) => r.type)).toEqual(['yahoo.http.500', 'stooq.network']);
+    expect(server.hits.stooq - before).toBe(2);
+  });
+
+  it('opens a database in a folder that does not exist yet, and gets past a lock left by a killed writer', async () => {
+    const dir = workdir({ db: 'sub/dir/market.db' });
+    const c = loadCollectorConfig(path.join(dir, 'market.json'));
+    await collect(c, capture());
+    const lock = path.join(dir, 'sub', 'dir', 'market.db.lock');
+    mkdirSync(lock);
+    const old = new Date(Date.now() - 120_000);
+    utimesSync(lock, old, old);
+    const io = capture();
+    await collect(c, io);
+    expect(io.lines.some((l) => /market\.db: removed a lock left by an interrupted write 1[12]\d s ago$/.test(l))).toBe(
+      true,
+    );
+    expect(bars(dir, 'sub/dir/market.db')).toHaveLength(6);
+  });
+
+  it('never lets demo bars overwrite real ones; real bars replace demo ones', async () => {
+    const dir = workdir();
+    const real = loadCollectorConfig(path.join(dir, 'market.json'));
+    await collect(real, capture());
+    const demo = await collect({ ...real, demo: true }, capture());
+    expect(demo.every((o) => o.updated === 0)).toBe(true);
+    const rows = bars(dir);
+    expect(rows.filter((r) => server.days.includes(r.ts)).every((r) => r.source === 'yahoo')).toBe(true);
+    expect(rows.filter((r) => !server.days.includes(r.ts)).every((r) => r.source === 'demo')).toBe(true);
+    // A real run over demo rows replaces them.
+    const fresh = await run('python3', [COLLECTOR_PY, '--config', 'market.json', '--db', 'both.db', '--demo'], {
+      cwd: dir,
+    });
+    expect(fresh.stderr).toBe('');
+    await run('python3', [COLLECTOR_PY, '--config', 'market.json', '--db', 'both.db'], { cwd: dir });
+    const both = bars(dir, 'both.db');
+    expect(both.filter((r) => server.days.includes(r.ts)).every((r) => r.source === 'yahoo')).toBe(true);
   });
 
   it('makes demo bars only when asked, and says so in every row', async () => {
@@ -313,7 +402,7 @@ actors:
     writeFileSync(
       path.join(dir, 'actors.yaml'),
       `
-runtime: { shutdown_grace_seconds: 1, protection: { enabled: false } }
+runtime: { shutdown_grace_seconds: 3, protection: { enabled: false } }
 actors:
   - name: market
     module: ${COLLECTOR_TS}
@@ -369,6 +458,6 @@ actors:
     ).map((e) => e.error_type);
     expect(types).toEqual(expect.arrayContaining(['yahoo.json', 'stooq.no_data']));
     const rows = bars(dir, 'py.db');
-    expect(rows.filter((r) => r.source === 'yahoo').map((r) => r.ts)).toEqual([...tradingDays(), ...tradingDays()]);
+    expect(rows.filter((r) => r.source === 'yahoo').map((r) => r.ts)).toEqual([...server.days, ...server.days]);
   });
 });

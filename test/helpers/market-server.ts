@@ -6,10 +6,14 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type Mode = 'ok' | 'html' | '429' | '500' | 'drop' | 'nd' | 'hang';
+export type Mode = 'ok' | 'html' | '429' | '500' | 'drop' | 'cut' | 'nd' | 'hang';
 
 export interface MarketServer {
   readonly url: string;
+  /** The three trading days the server answers with (fixed when it starts). */
+  readonly days: readonly string[];
+  /** A chart answer of one's own for a symbol (Yahoo's format). */
+  readonly charts: Map<string, string>;
   yahoo: Mode;
   stooq: Mode;
   readonly hits: { yahoo: number; stooq: number };
@@ -32,10 +36,15 @@ export function priceOf(symbol: string, day: number): number {
 }
 
 /** Yahoo's v8 chart answer, with the meta fields yahoo-finance2 validates. */
-export function yahooChart(symbol: string, days: string[]): string {
-  const ts = days.map((d) => Date.parse(`${d}T14:30:00Z`) / 1000);
+export function yahooChart(
+  symbol: string,
+  days: readonly string[],
+  zone = { name: 'America/New_York', short: 'EST', gmtoffset: -18_000 },
+  stamps = days.map((d) => Date.parse(`${d}T14:30:00Z`) / 1000),
+): string {
+  const ts = stamps;
   const close = days.map((_, i) => priceOf(symbol, i));
-  const period = (start: number) => ({ timezone: 'EST', start, end: start + 23_400, gmtoffset: -18_000 });
+  const period = (start: number) => ({ timezone: zone.short, start, end: start + 23_400, gmtoffset: zone.gmtoffset });
   const last = ts[ts.length - 1] ?? 0;
   return JSON.stringify({
     chart: {
@@ -50,9 +59,9 @@ export function yahooChart(symbol: string, days: string[]): string {
             firstTradeDate: 345_479_400,
             regularMarketTime: last + 23_400,
             hasPrePostMarketData: true,
-            gmtoffset: -18_000,
-            timezone: 'EST',
-            exchangeTimezoneName: 'America/New_York',
+            gmtoffset: zone.gmtoffset,
+            timezone: zone.short,
+            exchangeTimezoneName: zone.name,
             regularMarketPrice: close[close.length - 1],
             chartPreviousClose: 99,
             priceHint: 2,
@@ -93,6 +102,7 @@ const HTML = '<!DOCTYPE html><html><head><title>Yahoo</title></head><body>Will b
 export async function startMarketServer(): Promise<MarketServer> {
   const days = tradingDays();
   const state = { yahoo: 'ok' as Mode, stooq: 'ok' as Mode, hits: { yahoo: 0, stooq: 0 } };
+  const charts = new Map<string, string>();
   const fail = (mode: Mode, res: http.ServerResponse): boolean => {
     switch (mode) {
       case 'html':
@@ -107,6 +117,11 @@ export async function startMarketServer(): Promise<MarketServer> {
       case 'drop':
         res.socket?.destroy();
         return true;
+      case 'cut': // the headers promise a body that stops half-way
+        res.writeHead(200, { 'content-type': 'text/csv', 'content-length': '400' });
+        res.write('Symbol,Date,Time,Open,High,Low,Close,Volume\r\nAAPL.US,2026-');
+        setTimeout(() => res.socket?.destroy(), 20);
+        return true;
       case 'hang': // a call that never answers, the commonest failure of a collector
         return true;
       default:
@@ -120,6 +135,11 @@ export async function startMarketServer(): Promise<MarketServer> {
       state.hits.yahoo++;
       if (fail(state.yahoo, res)) return;
       const symbol = decodeURIComponent(chart[1] ?? '');
+      const own = charts.get(symbol);
+      if (own !== undefined) {
+        res.writeHead(200, { 'content-type': 'application/json;charset=utf-8' }).end(own);
+        return;
+      }
       if (state.yahoo === 'nd') {
         res.writeHead(404, { 'content-type': 'application/json' }).end(
           JSON.stringify({
@@ -148,6 +168,8 @@ export async function startMarketServer(): Promise<MarketServer> {
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
+    days,
+    charts,
     get yahoo() {
       return state.yahoo;
     },

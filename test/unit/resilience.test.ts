@@ -99,10 +99,27 @@ describe('Resilient, on fake timers: when each try happens', () => {
     const seen = policy({ tries: 5 })
       .run(s.fn, stop.signal)
       .catch((e: unknown) => e);
+    let settled = false;
+    void seen.then(() => {
+      settled = true;
+    });
     await vi.advanceTimersByTimeAsync(1500); // tries at 0 and 1000; now waiting 2 s
+    expect(settled).toBe(false);
     stop.abort(new Error('stopping'));
-    await vi.advanceTimersByTimeAsync(10_000);
+    await vi.advanceTimersByTimeAsync(0); // no time passes: only what is already due runs
+    expect(settled).toBe(true);
     expect(await seen).toMatchObject({ message: 'stopping' });
+    await vi.advanceTimersByTimeAsync(10_000);
     expect(s.calls).toEqual([0, 1000]);
+  });
+
+  it('opens the circuit only on failures that say the source is unwell', async () => {
+    const p = policy({ tries: 1, breakAfter: 2 });
+    const missing = flaky(10, () => new HttpError(404, null, 'u', ''));
+    for (let i = 0; i < 4; i++) await p.run(missing.fn).catch(() => {});
+    expect(missing.calls).toHaveLength(4); // four 404s in a row: each call still reaches the source
+    const down = flaky(10);
+    for (let i = 0; i < 4; i++) await p.run(down.fn).catch(() => {});
+    expect(down.calls).toHaveLength(2); // two 503s in a row open it
   });
 });

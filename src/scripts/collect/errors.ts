@@ -59,11 +59,19 @@ export class AllSourcesFailed extends SourceError {
 
 /** The cache has the value, but older than allowed: never passed off as usable. */
 export class StaleRefused extends SourceError {
-  constructor(key: string, ageMs: number, maxAgeMs: number) {
-    super(
-      `cached ${key} is ${Math.round(ageMs / 1000)} s old, beyond the ${Math.round(maxAgeMs / 1000)} s allowed`,
-      'cache.too_old',
-    );
+  constructor(
+    readonly key: string,
+    readonly ageMs: number,
+    readonly maxAgeMs: number,
+    /** How each source failed before the cache was asked, when it was. */
+    readonly failures: readonly { source: string; error: unknown }[] = [],
+  ) {
+    const h = (ms: number) => `${Number((ms / 3_600_000).toFixed(1))} h`;
+    const before =
+      failures.length === 0
+        ? ''
+        : `every source failed (${failures.map((f) => `${f.source}: ${errorTypeOf(f.error)}`).join(', ')}) and `;
+    super(`${before}the cached ${key} is ${h(ageMs)} old, beyond the ${h(maxAgeMs)} allowed`, 'cache.too_old');
     this.name = 'StaleRefused';
   }
 }
@@ -73,7 +81,7 @@ export function errorTypeOf(e: unknown): string {
   if (e instanceof SourceError) return e.errorType;
   if (typeof e === 'object' && e !== null && 'isBrokenCircuitError' in e) return 'circuit.open';
   if (typeof e === 'object' && e !== null && 'isTaskCancelledError' in e) return 'timeout';
-  if (e instanceof TypeError && /fetch failed/i.test(e.message)) return 'network';
+  if (isNetworkError(e)) return 'network';
   return e instanceof Error ? e.name : 'error';
 }
 
@@ -93,4 +101,16 @@ export function messageOf(e: unknown): string {
         : '';
   const detail = [code, where].filter((x) => x !== '').join(' ') || (typeof c.message === 'string' ? c.message : '');
   return detail === '' ? e.message : `${e.message} (${detail})`;
+}
+
+/**
+ * A connection that failed or broke: "fetch failed" (refused, DNS, reset) or
+ * undici's "terminated" (a body cut off mid-stream), each with a UND_ERR_* or
+ * errno cause.
+ */
+export function isNetworkError(e: unknown): boolean {
+  if (!(e instanceof TypeError)) return false;
+  if (/fetch failed|terminated/i.test(e.message)) return true;
+  const code = (e as { cause?: { code?: unknown } }).cause?.code;
+  return typeof code === 'string' && /^(UND_ERR_|E[A-Z]+$)/.test(code);
 }

@@ -6,7 +6,7 @@
  * source's name and error type; reporting never makes the job fail.
  */
 import type { Cache } from './cache.ts';
-import { AllSourcesFailed, errorTypeOf, messageOf } from './errors.ts';
+import { AllSourcesFailed, errorTypeOf, messageOf, StaleRefused } from './errors.ts';
 import type { Resilient } from './resilience.ts';
 
 export interface Source<T> {
@@ -73,7 +73,14 @@ export async function withCache<T>(
     return fresh;
   } catch (e) {
     if (!(e instanceof AllSourcesFailed)) throw e;
-    const hit = cache.get<T>(key, maxAgeMs); // throws StaleRefused when too old
+    let hit: ReturnType<typeof cache.get<T>>;
+    try {
+      hit = cache.get<T>(key, maxAgeMs);
+    } catch (old) {
+      // Too old: say so, with how each source failed.
+      if (old instanceof StaleRefused) throw new StaleRefused(key, old.ageMs, old.maxAgeMs, e.failures);
+      throw old;
+    }
     if (hit === null) throw e;
     return {
       value: hit.value,

@@ -11,7 +11,6 @@ import {
   ConsecutiveBreaker,
   circuitBreaker,
   DelegateBackoff,
-  handleAll,
   handleWhen,
   type IRetryBackoffContext,
   retry,
@@ -19,7 +18,7 @@ import {
   timeout,
   wrap,
 } from 'cockatiel';
-import { BadPayload, HttpError, SourceTimeout } from './errors.ts';
+import { BadPayload, HttpError, isNetworkError, SourceTimeout } from './errors.ts';
 
 export interface ResilienceOptions {
   readonly tries: number;
@@ -46,7 +45,7 @@ export function transient(e: unknown): boolean {
   if (e instanceof BadPayload) return e.kind !== 'json';
   if (e instanceof SourceTimeout) return true;
   if (isCancelled(e)) return true;
-  return e instanceof TypeError && /fetch failed/i.test(e.message);
+  return isNetworkError(e);
 }
 
 export const DEFAULTS: ResilienceOptions = {
@@ -75,7 +74,9 @@ export class Resilient {
 
   constructor(options: Partial<ResilienceOptions> = {}) {
     this.options = { ...DEFAULTS, ...options };
-    this.breaker = circuitBreaker(handleAll, {
+    // Only failures that say the source is unwell count towards opening the circuit:
+    // a 404 or "no data" for one symbol says nothing about the others.
+    this.breaker = circuitBreaker(handleWhen(this.options.retryOn), {
       halfOpenAfter: this.options.halfOpenAfterMs,
       breaker: new ConsecutiveBreaker(this.options.breakAfter),
     });

@@ -9,7 +9,7 @@ import YahooFinance from 'yahoo-finance2';
 import { HttpError, SourceError } from '../collect/errors.ts';
 import type { Source } from '../collect/fallback.ts';
 import { fetchText } from '../collect/fetch-json.ts';
-import { Resilient, transient } from '../collect/resilience.ts';
+import { parseRetryAfter, Resilient, transient } from '../collect/resilience.ts';
 import type { CollectorConfig } from './config.ts';
 
 export interface Bar {
@@ -38,11 +38,11 @@ export class NoData extends SourceError {
 }
 
 /** yahoo-finance2's own errors (HTTPError with .code, its "not parsable" Error, validation errors) as SourceErrors. */
-export function fromYahooError(e: unknown, symbol: string): unknown {
+export function fromYahooError(e: unknown, symbol: string, retryAfterMs: number | null = null): unknown {
   if (!(e instanceof Error)) return e;
   if (e.name === 'HTTPError') {
     const code = Number((e as Error & { code?: unknown }).code);
-    return new HttpError(Number.isInteger(code) ? code : 0, null, `yahoo chart ${symbol}`, e.message);
+    return new HttpError(Number.isInteger(code) ? code : 0, retryAfterMs, `yahoo chart ${symbol}`, e.message);
   }
   if (/where we expect JSON|not parsable|Unexpected token/i.test(e.message)) return new YahooUnparsable(e.message);
   if (e.name === 'FailedYahooValidationError') return new SourceError(e.message.slice(0, 300), 'validation');
@@ -103,7 +103,27 @@ function yahooClient(log: Log): InstanceType<typeof YahooFinance> {
   return client;
 }
 
-const day = (d: Date, gmtoffset: number) => new Date(d.getTime() + gmtoffset * 1000).toISOString().slice(0, 10);
+/**
+ * The trading day of a bar, in the exchange's own time zone. Yahoo stamps a
+ * daily bar at the session's open (New York) or at local midnight (London, FX),
+ * and meta.gmtoffset is only today's offset: across a DST change it would put a
+ * midnight bar on the previous day.
+ */
+export function tradingDay(d: Date, timeZone: string | undefined, gmtoffset: number): string {
+  if (timeZone !== undefined) {
+    try {
+      return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(
+        d,
+      );
+    } catch {
+      // an unknown zone name: fall back to the offset
+    }
+  }
+  return new Date(d.getTime() + gmtoffset * 1000).toISOString().slice(0, 10);
+}
+
+/** Calendar days that hold `bars` trading days, with room for a week of holidays. */
+export const windowDays = (bars: number) => Math.ceil((bars * 7) / 5) + 7;
 
 /**
  * The primary: yahoo-finance2's chart() for the last `days` days. `yahoo_url`
@@ -122,19 +142,23 @@ export function yahooSource(
     name: 'yahoo',
     policy: resilient,
     async fetch(signal) {
-      const viaBase: Fetch = (input, init) => {
+      // yahoo-finance2's HTTPError carries no headers: the Retry-After of a 429 is kept here.
+      let retryAfterMs: number | null = null;
+      const viaBase: Fetch = async (input, init) => {
         const url = String(input instanceof Request ? input.url : input);
         const target = base === DEFAULT_YAHOO ? url : url.replace(/^https:\/\/[^/]*yahoo\.com/, base);
-        return baseFetch(target, { ...init, signal });
+        const res = await baseFetch(target, { ...init, signal });
+        retryAfterMs = parseRetryAfter(res.headers.get('retry-after'));
+        return res;
       };
       try {
-        const period1 = new Date(Date.now() - (c.days + 4) * 86_400_000);
+        const period1 = new Date(Date.now() - windowDays(c.days) * 86_400_000);
         const result = await yahooClient(log).chart(symbol, { period1, interval: '1d' }, { fetch: viaBase });
-        const offset = result.meta.gmtoffset ?? 0;
+        const { gmtoffset, exchangeTimezoneName } = result.meta;
         const bars = result.quotes
           .filter((q) => typeof q.close === 'number')
           .map((q) => ({
-            ts: day(q.date, offset),
+            ts: tradingDay(q.date, exchangeTimezoneName, gmtoffset ?? 0),
             open: q.open ?? null,
             high: q.high ?? null,
             low: q.low ?? null,
@@ -145,7 +169,7 @@ export function yahooSource(
         if (bars.length === 0) throw new NoData(`${symbol}: Yahoo has no daily bars in the last ${c.days} days`);
         return bars;
       } catch (e) {
-        throw fromYahooError(e, symbol);
+        throw fromYahooError(e, symbol, retryAfterMs);
       }
     },
   };
@@ -220,11 +244,14 @@ export function demoSource(ticker: string, c: CollectorConfig): Source<Bar[]> {
       };
       let price = 50 + rnd() * 200;
       const bars: Bar[] = [];
-      const today = new Date();
-      for (let back = c.days - 1; back >= 0; back--) {
+      const days: string[] = []; // the last c.days weekdays
+      for (let back = 0; days.length < c.days; back++) {
+        const d = new Date(Date.now() - back * 86_400_000);
+        if (d.getUTCDay() !== 0 && d.getUTCDay() !== 6) days.unshift(d.toISOString().slice(0, 10));
+      }
+      for (const ts of days) {
         const open = price;
         price = Math.max(1, price * (1 + (rnd() - 0.5) * 0.04));
-        const ts = new Date(today.getTime() - back * 86_400_000).toISOString().slice(0, 10);
         const r2 = (x: number) => Math.round(x * 100) / 100;
         bars.push({
           ts,

@@ -1,7 +1,9 @@
 /**
  * The bars table. A bar is identified by (ticker, ts): re-running the same
- * period adds nothing; a fresh bar replaces what was there (today's bar moves
- * until the close); a stale bar, served from the cache, never overwrites a row.
+ * period adds nothing. What may replace a row: a fresh bar from a real source
+ * replaces anything that differs (today's bar moves until the close), and
+ * always a stale or a demo row. A stale bar (from the cache) or a demo bar
+ * only fills a gap: it never overwrites a row.
  */
 import type { Db } from '../collect/cache.ts';
 import type { Bar } from './sources.ts';
@@ -23,12 +25,13 @@ export interface Stored {
   readonly updated: number;
 }
 
+export type Kind = 'fresh' | 'stale' | 'demo';
+
 export function storeBars(
   db: Db,
   ticker: string,
-  bars: readonly Bar[],
-  source: string,
-  stale: boolean,
+  bars: readonly (Bar & { readonly source: string })[],
+  kind: Kind,
   fetchedAtMs: number,
 ): Stored {
   const fetchedAt = new Date(fetchedAtMs).toISOString();
@@ -37,35 +40,22 @@ export function storeBars(
   db.exec('BEGIN');
   try {
     for (const b of bars) {
-      const values = [ticker, b.ts, b.open, b.high, b.low, b.close, b.volume, source, stale ? 1 : 0, fetchedAt];
       const exists = db.get('SELECT 1 AS x FROM bars WHERE ticker = ? AND ts = ?', [ticker, b.ts]) !== null;
       if (!exists) {
         db.run(
           `INSERT INTO bars(ticker, ts, open, high, low, close, volume, source, stale, fetched_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-          values,
+          [ticker, b.ts, b.open, b.high, b.low, b.close, b.volume, b.source, kind === 'stale' ? 1 : 0, fetchedAt],
         );
         added++;
-      } else if (!stale) {
+      } else if (kind === 'fresh') {
         const r = db.run(
           `UPDATE bars SET open = ?, high = ?, low = ?, close = ?, volume = ?, source = ?, stale = 0, fetched_at = ?
-           WHERE ticker = ? AND ts = ? AND (stale = 1 OR open IS NOT ? OR high IS NOT ? OR low IS NOT ?
-             OR close IS NOT ? OR volume IS NOT ?)`,
+           WHERE ticker = ? AND ts = ? AND (stale = 1 OR source = 'demo' OR open IS NOT ? OR high IS NOT ?
+             OR low IS NOT ? OR close IS NOT ? OR volume IS NOT ?)`,
           [
-            b.open,
-            b.high,
-            b.low,
-            b.close,
-            b.volume,
-            source,
-            fetchedAt,
-            ticker,
-            b.ts,
-            b.open,
-            b.high,
-            b.low,
-            b.close,
-            b.volume,
+            ...[b.open, b.high, b.low, b.close, b.volume, b.source, fetchedAt, ticker, b.ts],
+            ...[b.open, b.high, b.low, b.close, b.volume],
           ],
         );
         updated += r.changes;
@@ -77,4 +67,12 @@ export function storeBars(
     throw e;
   }
   return { added, updated };
+}
+
+/** The bars a cache entry keeps: both lists merged by day (the newer wins), the last `keep` of them. */
+export function mergeBars<B extends Bar>(older: readonly B[], newer: readonly B[], keep: number): B[] {
+  const byDay = new Map<string, B>();
+  for (const b of older) byDay.set(b.ts, b);
+  for (const b of newer) byDay.set(b.ts, b);
+  return [...byDay.values()].sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : 0)).slice(-keep);
 }
