@@ -59,6 +59,9 @@ export function startProcess(
   let exitInfo: { code: number | null; signal: NodeJS.Signals | null } | null = null;
   let spawnError: Error | null = null;
   let reported = false;
+  /** Whether herder has sent the job a stop signal (SIGTERM or SIGKILL). */
+  let signalled = false;
+  let stopping = false;
   let openPipes = 3;
 
   if (pid !== null) {
@@ -112,7 +115,9 @@ export function startProcess(
     reported = true;
     clearTimers();
     if (pid !== null) deps.reaper.remove(pid);
-    events.exited(normalise());
+    const exit = normalise();
+    // Asked to finish (a loop job in a shutdown) and failed before any signal came: its own failure.
+    events.exited(exit.kind === 'crash' && stopping && !signalled ? { ...exit, beforeStopSignal: true } : exit);
   };
 
   function normalise(): Exit {
@@ -175,7 +180,6 @@ export function startProcess(
     poll();
   });
 
-  let stopping = false;
   return {
     stop(mode: StopMode, graceMs: number) {
       if (pid === null || stopping) return;
@@ -186,6 +190,7 @@ export function startProcess(
         mode,
         graceMs,
         () => {
+          signalled = true;
           signalGroup(pid, 'SIGTERM');
           signalGroup(pid, 'SIGCONT'); // a paused job must wake up to hear SIGTERM
         },
@@ -193,6 +198,7 @@ export function startProcess(
       );
     },
     kill() {
+      signalled = true;
       if (pid !== null) signalGroup(pid, 'SIGKILL');
     },
     pause() {

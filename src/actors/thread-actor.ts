@@ -125,6 +125,9 @@ export function startThread(
     control: control.port2,
   };
 
+  let stopping = false;
+  /** Whether herder has told the run to stop (aborted ctx.signal, or terminated the worker). */
+  let signalled = false;
   const finish = (exit: Exit) => {
     if (done) return;
     done = true;
@@ -133,7 +136,8 @@ export function startThread(
     splitters.stderr.end();
     hostChannel.port1.close();
     control.port1.close();
-    events.exited(exit);
+    // Asked to finish (a loop job in a shutdown) and failed before any abort came: its own failure.
+    events.exited(exit.kind === 'crash' && stopping && !signalled ? { ...exit, beforeStopSignal: true } : exit);
   };
 
   const failure = (err: unknown): Exit => {
@@ -170,7 +174,6 @@ export function startThread(
     (err: unknown) => finish(failure(err)),
   );
 
-  let stopping = false;
   return {
     stop(mode: StopMode, graceMs: number) {
       if (done || stopping) return;
@@ -180,11 +183,15 @@ export function startThread(
         timers,
         mode,
         graceMs,
-        () => !done && control.port1.postMessage('abort'),
+        () => {
+          signalled = true;
+          if (!done) control.port1.postMessage('abort');
+        },
         () => hardStop.abort(),
       );
     },
     kill() {
+      signalled = true;
       hardStop.abort();
     },
   };

@@ -21,11 +21,15 @@ export type Exit =
       readonly errorType: string;
       readonly message: string;
       readonly context: string;
+      /**
+       * It failed by itself while herder was letting it finish (a loop job's
+       * run during a shutdown), before any stop signal: a real failure.
+       */
+      readonly beforeStopSignal?: boolean;
     }
   | { readonly kind: 'oom'; readonly message: string; readonly context: string }
   | { readonly kind: 'start_failed'; readonly errorType: string; readonly message: string };
 
-/** Why herder asked a child to stop: decides what its exit means. */
 /**
  * Why herder asked a child to stop: decides what its exit means. 'timeout'
  * and 'fail' count as a failure (fail: an error pattern, a health or limit
@@ -436,6 +440,12 @@ class Step {
       case 'shutdown':
       case 'user':
       case 'escalation': {
+        if (cause === 'shutdown' && exit.kind === 'crash' && exit.beforeStopSignal === true && this.isLoop(c)) {
+          // A loop job allowed to finish its run failed on its own: recorded like any failure (and not restarted).
+          const f = failureOf(exit, ran);
+          this.afterFailure(c, { ...f, summary: `${f.summary} (its run failed during ${cause})` }, ran);
+          return;
+        }
         if (exit.kind === 'normal' && this.isLoop(c)) {
           // A loop job allowed to finish its run during a shutdown did just that.
           c.failures = 0;

@@ -1,7 +1,18 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { alive, JOB_PY, project, query, runCli, startCli, startRun, waitForActor, waitUntil } from '../helpers/cli.ts';
+import {
+  alive,
+  JOB_PY,
+  project,
+  query,
+  runCli,
+  startCli,
+  startRun,
+  THREAD_JOB,
+  waitForActor,
+  waitUntil,
+} from '../helpers/cli.ts';
 import { killAll, readPids } from '../helpers/procs.ts';
 
 const db = (dir: string) => path.join(dir, 'herder.db');
@@ -42,6 +53,38 @@ actors:
       exit_code: 0,
       end_reason: 'deadline reached (1.2s)',
     });
+  });
+
+  it('a loop job whose run fails on its own while it is let finish: the failure and its error are recorded', async () => {
+    const dir = project(`
+runtime: { shutdown_grace_seconds: 10 }
+actors:
+  - name: collector
+    script: ${JOB_PY}
+    args: [--sleep, "2.5", --traceback]
+    requires_loop: true
+  - name: threaded
+    module: ${THREAD_JOB}
+    env: { JOB_MODE: throw, JOB_SLEEP_MS: "2500" }
+    requires_loop: true
+`);
+    const r = await runCli(['--runtime', '0.02', '--no-echo'], dir); // deadline after 1.2 s, mid-run
+    expect(r.code, r.stderr).toBe(0);
+    const exits = query(db(dir), "SELECT process, detail FROM events WHERE kind = 'exit' ORDER BY process");
+    expect(exits.map((e) => [e.process, String(e.detail).replace(/after [\d.]+m?s/, 'after T')])).toEqual([
+      ['collector', 'exited with code 1 after T (its run failed during shutdown)'],
+      ['threaded', 'failed with FetchFailed after T (its run failed during shutdown)'],
+    ]);
+    const errs = query(db(dir), 'SELECT process, error_type, message FROM process_errors ORDER BY process');
+    expect(errs).toMatchObject([
+      { process: 'collector', error_type: 'ValueError', message: 'boom' },
+      { process: 'threaded', error_type: 'FetchFailed', message: 'upstream answered 503' },
+    ]);
+    const states = query(db(dir), 'SELECT process, state, failures FROM process_state ORDER BY process');
+    expect(states).toEqual([
+      { process: 'collector', state: 'stopped', failures: 1 },
+      { process: 'threaded', state: 'stopped', failures: 1 },
+    ]);
   });
 
   it('SIGKILLs, after the grace, a child that ignores SIGTERM; several are stopped in parallel', async () => {

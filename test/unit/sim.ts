@@ -29,6 +29,16 @@ export const exits = {
     message: `${errorType}: boom`,
     context: 'Traceback (most recent call last): ...',
   }),
+  /** A crash by itself while herder was letting the run finish (no stop signal sent yet). */
+  crashBeforeStop: (errorType = 'RuntimeError'): Exit => ({
+    kind: 'crash',
+    code: 1,
+    signal: null,
+    errorType,
+    message: `${errorType}: boom`,
+    context: '',
+    beforeStopSignal: true,
+  }),
   killed: (signal = 'SIGTERM'): Exit => ({
     kind: 'crash',
     code: null,

@@ -170,6 +170,30 @@ describe('shutdown', () => {
     expect(outcome(fx)).toBe('stopped');
   });
 
+  it('finish: a loop job whose run fails on its own during the shutdown records the failure and is not restarted', () => {
+    const sim = new Sim(supervisor('root', [loopJob('snapshot', 60_000)]));
+    sim.start();
+    sim.shutdown('finish');
+    const fx = sim.runThenExit('snapshot', 3_000, exits.crashBeforeStop('ValueError'));
+    expect(events(fx, 'exit')).toEqual([
+      { process: 'snapshot', detail: 'exited with code 1 after 3s (its run failed during shutdown)' },
+    ]);
+    expect(errors(fx)).toEqual([{ process: 'snapshot', errorType: 'ValueError' }]);
+    expect(sim.child('snapshot')).toMatchObject({ successes: 0, failures: 1, status: { tag: 'stopped' } });
+    expect(starts(fx)).toEqual([]);
+    expect(outcome(fx)).toBe('stopped');
+  });
+
+  it('finish: what a loop job does once signalled to stop is not held against it', () => {
+    const sim = new Sim(supervisor('root', [loopJob('snapshot', 60_000)]));
+    sim.start();
+    sim.shutdown('finish');
+    const fx = sim.runThenExit('snapshot', 3_000, exits.crash('KeyboardInterrupt'));
+    expect(events(fx, 'exit')).toEqual([{ process: 'snapshot', detail: 'stopped by herder (shutdown) after 3s' }]);
+    expect(errors(fx)).toEqual([]);
+    expect(sim.child('snapshot')).toMatchObject({ failures: 0 });
+  });
+
   it('is done at once when nothing runs', () => {
     const sim = new Sim(supervisor('root', [loopJob('snapshot', 60_000)]));
     sim.start();
