@@ -153,10 +153,10 @@ def http_get(url, timeout):
     except urllib.error.URLError as e:
         if isinstance(e.reason, (socket.timeout, TimeoutError)):
             raise SourceError("timeout", f"no answer within {timeout} s", retry=True) from None
-        raise SourceError("network", f"{url}: {e.reason}", retry=True) from None
+        raise SourceError("network", f"{urllib.parse.urlsplit(url).netloc}: {e.reason}", retry=True) from None
     except (ConnectionError, OSError, http.client.HTTPException) as e:
         # refused, reset, or a body cut off mid-way (IncompleteRead)
-        raise SourceError("network", f"{url}: {e!r}", retry=True) from None
+        raise SourceError("network", f"{urllib.parse.urlsplit(url).netloc}: {e!r}", retry=True) from None
 
 
 def parse_retry_after(value):
