@@ -337,6 +337,12 @@ export class SupervisorActor implements RunningChild {
     return watch;
   }
 
+  /** The actor's error-pattern counts so far, as JSON (written with each state row, the last one at its stop). */
+  private patternCountsOf(name: string): string | null {
+    const counts = this.deps.live.signalsOf(name).patternCounts;
+    return counts === null ? null : JSON.stringify(Object.fromEntries(counts));
+  }
+
   private row(c: ChildState): ProcessStateRow {
     const s = c.status;
     const detail =
@@ -358,6 +364,7 @@ export class SupervisorActor implements RunningChild {
       lastExit: c.lastExitWall === null ? null : c.lastExitWall / 1000,
       nextRunAt: c.nextRunWall === null ? null : c.nextRunWall / 1000,
       detail,
+      errorPatterns: this.patternCountsOf(c.spec.name),
     };
   }
 }

@@ -145,7 +145,7 @@ export function statusDoc(db: Db, runId: number, nowS: number, live: boolean): S
       heartbeat_at: null,
       idle_s: null,
       bad_health_lines: null,
-      error_patterns: null,
+      error_patterns: patternCounts(s.error_patterns),
       paused: null,
       last_error: lastErrors.get(String(s.process)) ?? null,
     };
@@ -161,6 +161,15 @@ export function statusDoc(db: Db, runId: number, nowS: number, live: boolean): S
           disk_free_mb: num(sys.disk_free_mb),
         };
   return { format: 'herder.status/1', generated_at: nowS, live, run, actors, system };
+}
+
+function patternCounts(v: unknown): Record<string, number> | null {
+  if (typeof v !== 'string') return null;
+  try {
+    return JSON.parse(v) as Record<string, number>;
+  } catch {
+    return null;
+  }
 }
 
 export interface EventRow {

@@ -50,6 +50,8 @@ export interface ProcessStateRow {
   readonly lastExit: number | null;
   readonly nextRunAt: number | null;
   readonly detail: string;
+  /** Matches per error pattern this run, as JSON; null when the actor has none. */
+  readonly errorPatterns: string | null;
 }
 
 export interface StateRecord {

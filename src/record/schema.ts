@@ -3,7 +3,7 @@
  * the actor's name ("_herder" for the run itself). The version lives in
  * PRAGMA user_version; a newer version than this file knows is refused.
  */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 export const DDL = `
 CREATE TABLE IF NOT EXISTS runs (
@@ -87,6 +87,7 @@ CREATE TABLE IF NOT EXISTS process_state (
   last_exit      REAL,
   next_run_at    REAL,
   detail         TEXT NOT NULL DEFAULT '',
+  error_patterns TEXT,                 -- JSON {pattern name: matches this run}, null without patterns
   PRIMARY KEY (run_id, process)
 );
 `;
@@ -97,4 +98,6 @@ export const MIGRATIONS: Readonly<Record<number, string>> = {
   1: ['heap_used_mb', 'elu', 'mem_percent', 'available_mb', 'load1', 'disk_free_mb']
     .map((c) => `ALTER TABLE resource_usage ADD COLUMN ${c} REAL;`)
     .join('\n'),
+  // 2 -> 3: process_state keeps the error-pattern counts, so status read from the file shows them.
+  2: 'ALTER TABLE process_state ADD COLUMN error_patterns TEXT;',
 };

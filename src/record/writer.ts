@@ -37,13 +37,15 @@ export class RecordWriter {
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.upsState =
       db.prepare(`INSERT INTO process_state(run_id, process, kind, parent, state, pid, pid_start, restarts,
-        runs, successes, failures, last_exit_code, last_exit_signal, last_start, last_exit, next_run_at, detail)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        runs, successes, failures, last_exit_code, last_exit_signal, last_start, last_exit, next_run_at, detail,
+        error_patterns)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT(run_id, process) DO UPDATE SET kind = excluded.kind, parent = excluded.parent,
         state = excluded.state, pid = excluded.pid, pid_start = excluded.pid_start, restarts = excluded.restarts,
         runs = excluded.runs, successes = excluded.successes, failures = excluded.failures,
         last_exit_code = excluded.last_exit_code, last_exit_signal = excluded.last_exit_signal,
         last_start = excluded.last_start, last_exit = excluded.last_exit, next_run_at = excluded.next_run_at,
+        error_patterns = excluded.error_patterns,
         detail = excluded.detail`);
   }
 
@@ -122,6 +124,7 @@ export class RecordWriter {
       s.lastExit,
       s.nextRunAt,
       s.detail,
+      s.errorPatterns,
     ]);
   }
 

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { JOB_PY, project, query, startRun, waitForActor } from '../helpers/cli.ts';
+import type { StatusDoc } from '../../src/record/queries.ts';
+import { JOB_PY, project, query, runCli, startRun, waitForActor } from '../helpers/cli.ts';
 
 describe('error patterns', () => {
   it('restart, backoff, alert and ignore act on matching output lines; counts appear in status', async () => {
@@ -40,6 +41,12 @@ actors:
       expect(r.code, r.stderr).toBe(0);
     }
     const db = path.join(dir, 'herder.db');
+    // After the run, status reads the counts from the file as the live run gave them.
+    const after = await runCli(['status', '--json'], dir);
+    const actors = (JSON.parse(after.stdout) as StatusDoc).actors;
+    expect(actors.find((a) => a.name === 'chatty')?.error_patterns).toEqual({ WARN: 1, quota: 1 });
+    expect(actors.find((a) => a.name === 'collector')?.error_patterns?.['yahoo-json']).toBeGreaterThanOrEqual(2);
+    expect(actors.find((a) => a.name === 'service')?.error_patterns?.['^FATAL']).toBeGreaterThanOrEqual(1);
     // backoff: the loop job's waits grow instead of staying at loop_interval, and its runs are not failures
     const waits = query(
       db,

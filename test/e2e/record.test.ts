@@ -85,7 +85,7 @@ actors:
     const r = await runCli(['--runtime', '1', '--no-echo'], dir);
     expect(r.code).toBe(2);
     expect(r.stderr.trim()).toMatch(
-      /herder\.db: written by a newer herder \(schema 99, this one knows 2\); upgrade herder or pass --db NEW\.db$/,
+      /herder\.db: written by a newer herder \(schema 99, this one knows 3\); upgrade herder or pass --db NEW\.db$/,
     );
   });
 
@@ -167,23 +167,28 @@ actors:
     expect(lines).toEqual(Array.from({ length: 40 }, (_, i) => `line ${i + 1}`));
   });
 
-  it('migrates a database from schema 1 in place, keeping what it holds', async () => {
+  it('migrates a database from schema 1 in place (through every step), keeping what it holds', async () => {
     const dir = project(simple);
     const file = path.join(dir, 'herder.db');
-    const v1 = DDL.replace(/,\n\s+heap_used_mb[\s\S]*?disk_free_mb REAL[^\n]*\n/, '\n');
+    const v1 = DDL.replace(/,\n\s+heap_used_mb[\s\S]*?disk_free_mb REAL[^\n]*\n/, '\n').replace(
+      /\n\s+error_patterns TEXT,[^\n]*/,
+      '',
+    );
     expect(v1).not.toContain('heap_used_mb');
+    expect(v1).not.toContain('error_patterns');
     const db = new sqlite.Database(file);
     db.exec(`${v1}; PRAGMA user_version = 1;`);
     db.run("INSERT INTO runs(started_at, config_path, status, pid) VALUES (1, 'old.yaml', 'completed', 1)");
     db.close();
     const r = await runCli(['--runtime', '0.01', '--no-echo'], dir);
     expect(r.code, r.stderr).toBe(0);
-    expect(query(file, 'PRAGMA user_version')[0]?.user_version).toBe(2);
+    expect(query(file, 'PRAGMA user_version')[0]?.user_version).toBe(3);
     expect(query(file, 'SELECT config_path FROM runs ORDER BY id').map((x) => x.config_path)).toEqual([
       'old.yaml',
       path.join(dir, 'actors.yaml'),
     ]);
     const cols = query(file, 'PRAGMA table_info(resource_usage)').map((c) => c.name);
     expect(cols).toContain('disk_free_mb');
+    expect(query(file, 'PRAGMA table_info(process_state)').map((c) => c.name)).toContain('error_patterns');
   });
 });
