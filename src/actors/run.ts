@@ -132,6 +132,9 @@ function withSignals(doc: StatusDoc, live: LiveActors, clock: Clock): StatusDoc 
   };
 }
 
+/** SIGINTs closer together than this are one Ctrl-C delivered twice. */
+const SAME_PRESS_MS = 250;
+
 export async function runHerder(spec: RunSpec, opts: RunOptions): Promise<RunResult> {
   const clock = opts.clock ?? systemClock();
 
@@ -140,11 +143,19 @@ export async function runHerder(spec: RunSpec, opts: RunOptions): Promise<RunRes
   // flush gives up the output still queued instead of killing herder.
   let phase: Phase = 'starting';
   let interrupts = 0;
+  let lastInterrupt = Number.NEGATIVE_INFINITY;
   let stopAsked: NodeJS.Signals | null = null;
   let onRunningSignal: (signal: NodeJS.Signals) => void = () => {};
   let logger: Logger | null = null;
   const onSignal = (signal: NodeJS.Signals) => {
-    if (signal === 'SIGINT') interrupts++;
+    if (signal === 'SIGINT') {
+      // One Ctrl-C under a launcher that forwards it (npx tsx, npm start) arrives twice: from the terminal and
+      // from the launcher, a few ms apart. Only a press that comes later is a second one.
+      const now = clock.now();
+      if (now - lastInterrupt < SAME_PRESS_MS) return;
+      lastInterrupt = now;
+      interrupts++;
+    }
     if (phase === 'starting') stopAsked ??= signal;
     else if (phase === 'running') onRunningSignal(signal);
     else logger?.abandonOutput();

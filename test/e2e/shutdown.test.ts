@@ -145,7 +145,7 @@ actors:
     const a = await waitForActor(dir, 'stubborn', (x) => x.state === 'running');
     await waitUntil(() => readPids(path.join(dir, 'pid.txt'))[0], 10_000, 'the child to ignore SIGTERM');
     run.child.kill('SIGINT');
-    await new Promise((r) => setTimeout(r, 300));
+    await new Promise((r) => setTimeout(r, 600));
     run.child.kill('SIGINT');
     const r = await run.done;
     expect(r.code, `${r.signal} ${r.stderr}`).toBe(0);
@@ -153,6 +153,26 @@ actors:
     const kinds = query(db(dir), "SELECT kind FROM events WHERE process = '_herder' ORDER BY id").map((e) => e.kind);
     expect(kinds).toEqual(['run_start', 'signal', 'shutdown', 'kill', 'run_end']);
     expect(query(db(dir), 'SELECT status FROM runs')[0]?.status).toBe('stopped');
+  });
+
+  it('one Ctrl-C delivered twice (terminal and launcher) is one graceful stop, not a kill', async () => {
+    const dir = project(`
+runtime: { shutdown_grace_seconds: 10 }
+actors:
+  - name: polite
+    script: ${JOB_PY}
+    args: [--on-term-sleep, "1", --on-term-touch, clean.txt, --pidfile, pid.txt, --forever]
+`);
+    const run = startCli(['run', '--runtime', '0', '--no-echo'], dir);
+    await waitUntil(() => readPids(path.join(dir, 'pid.txt'))[0], 10_000, 'the job to be ready');
+    run.child.kill('SIGINT');
+    await new Promise((r) => setTimeout(r, 40)); // as the launcher's copy arrives: after the terminal's
+    run.child.kill('SIGINT');
+    const r = await run.done;
+    expect(r.code, `${r.signal} ${r.stderr}`).toBe(0);
+    expect(readFileSync(path.join(dir, 'clean.txt'), 'utf8')).toBe('shut down cleanly\n');
+    const kinds = query(db(dir), "SELECT kind FROM events WHERE process = '_herder' ORDER BY id").map((e) => e.kind);
+    expect(kinds).toEqual(['run_start', 'signal', 'shutdown', 'run_end']);
   });
 
   it('the grace covers the whole group: a worker behind a wrapper script gets its time to shut down', async () => {
