@@ -65,6 +65,15 @@ export function openForWrite(file: string): Db {
     db.exec('PRAGMA busy_timeout = 5000');
     const version = checkVersion(file, db);
     if (version === 0) {
+      // A new file, or another program's database: never add herder's tables to someone else's data.
+      const theirs = db.all("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'");
+      if (theirs.length > 0) {
+        const names = theirs.map((t) => String(t.name)).slice(0, 5);
+        throw new HerderError(
+          'HERDER_ERR_DB_CORRUPT',
+          `${file}: not a herder database (it holds other tables: ${names.join(', ')}); pass --db NEW.db`,
+        );
+      }
       db.exec(`BEGIN; ${DDL}; PRAGMA user_version = ${SCHEMA_VERSION}; COMMIT;`);
     } else if (version < SCHEMA_VERSION) {
       let steps = '';

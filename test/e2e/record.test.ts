@@ -76,6 +76,18 @@ actors:
     expect(readFileSync(file).equals(before)).toBe(true);
   });
 
+  it('another program’s SQLite database is refused, not filled with herder’s tables', async () => {
+    const dir = project(simple);
+    const file = path.join(dir, 'prices.db');
+    const db = new sqlite.Database(file);
+    db.exec('CREATE TABLE quotes(symbol TEXT, price REAL); INSERT INTO quotes VALUES (\'AAPL\', 1);');
+    db.close();
+    const r = await runCli(['--runtime', '1', '--no-echo', '--db', file], dir);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe(`${file}: not a herder database (it holds other tables: quotes); pass --db NEW.db`);
+    expect(query(file, "SELECT name FROM sqlite_master WHERE type = 'table'").map((t) => t.name)).toEqual(['quotes']);
+  });
+
   it('a database written by a newer herder is refused', async () => {
     const dir = project(simple);
     const file = path.join(dir, 'herder.db');
