@@ -400,6 +400,13 @@ async function runWith(
       spec.maxRuntimeMs === null ? 'no time limit' : `stopping after ${formatMs(spec.maxRuntimeMs)}`
     }`,
   );
+  if (echo === null) {
+    // Without echo nothing else is printed until the end: say that the run is up, and how to follow it.
+    opts.warn(
+      `herder: run ${runId} started (pid ${process.pid}), ${spec.maxRuntimeMs === null ? 'no time limit' : `stopping after ${formatMs(spec.maxRuntimeMs)}`}; ` +
+        'follow it with `status --watch` or `logs -f`',
+    );
+  }
   root.start();
   sampler?.start();
   sig.setPhase('running');

@@ -80,7 +80,7 @@ actors:
     const dir = project(simple);
     const file = path.join(dir, 'prices.db');
     const db = new sqlite.Database(file);
-    db.exec('CREATE TABLE quotes(symbol TEXT, price REAL); INSERT INTO quotes VALUES (\'AAPL\', 1);');
+    db.exec("CREATE TABLE quotes(symbol TEXT, price REAL); INSERT INTO quotes VALUES ('AAPL', 1);");
     db.close();
     const r = await runCli(['--runtime', '1', '--no-echo', '--db', file], dir);
     expect(r.code).toBe(2);

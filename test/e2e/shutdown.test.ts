@@ -33,6 +33,13 @@ actors:
 `);
     const r = await runCli(['--runtime', '0.02', '--no-echo'], dir); // deadline after 1.2 s, mid-run
     expect(r.code, r.stderr).toBe(0);
+    // Without echo: one line when the run is up, one when it ends.
+    expect(r.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(
+        /^herder: run 1 started \(pid \d+\), stopping after 1\.2s; follow it with `status --watch`/,
+      ),
+      'herder: run 1 completed: deadline reached (1.2s) (record: herder.db)',
+    ]);
     expect(readFileSync(path.join(dir, 'runs.txt'), 'utf8').trim().split('\n')).toHaveLength(1);
     const out = query(db(dir), "SELECT line FROM process_output WHERE process = 'collector'");
     expect(out.map((o) => o.line)).toEqual(['run complete']);
