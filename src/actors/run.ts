@@ -132,6 +132,32 @@ function withSignals(doc: StatusDoc, live: LiveActors, clock: Clock): StatusDoc 
   };
 }
 
+/** What a reload changes, actor by actor (nested supervisors included), in one line. */
+export function describeReload(before: SupervisorSpec, after: SupervisorSpec): string {
+  const flatten = (s: SupervisorSpec, into = new Map<string, string>()) => {
+    for (const c of s.children) {
+      if (c.kind === 'supervisor') {
+        into.set(c.name, JSON.stringify({ ...c, children: c.children.map((x) => x.name) }));
+        flatten(c, into);
+      } else into.set(c.name, JSON.stringify(c));
+    }
+    return into;
+  };
+  const a = flatten(before);
+  const b = flatten(after);
+  const added = [...b.keys()].filter((n) => !a.has(n));
+  const removed = [...a.keys()].filter((n) => !b.has(n));
+  const changed = [...b.keys()].filter((n) => a.has(n) && a.get(n) !== b.get(n));
+  const unchanged = b.size - added.length - changed.length;
+  const list = (what: string, names: string[]) => (names.length === 0 ? [] : [`${what} ${names.join(', ')}`]);
+  return [
+    ...list('added', added),
+    ...list('changed', changed),
+    ...list('removed', removed),
+    `${unchanged} unchanged`,
+  ].join('; ');
+}
+
 /** SIGINTs closer together than this are one Ctrl-C delivered twice. */
 const SAME_PRESS_MS = 250;
 
@@ -240,6 +266,8 @@ async function runWith(
         );
   const onEvent = (process: string, kind: string, detail: string) => alerter?.notify(process, kind, detail);
   let root: SupervisorActor | null = null;
+  /** The actors as the last reload left them: what the next reload is compared with. */
+  let current: SupervisorSpec = spec.root;
   const monitor = new HealthMonitor({
     clock,
     live,
@@ -337,10 +365,12 @@ async function runWith(
           s.alerts,
           s.leak,
         ]);
+      const changes = describeReload(current, next.root);
       root?.reconfigure(next.root, by);
+      current = next.root;
       const note =
         runtimeKeys(next) === runtimeKeys(spec) ? '' : '; runtime settings changed: they take effect at the next run';
-      return { ok: true, detail: `reloaded ${spec.configPath}${note}` };
+      return { ok: true, detail: `reloaded ${spec.configPath}: ${changes}${note}` };
     },
     logs: async (p) => {
       const str = (k: string) => (typeof p[k] === 'string' ? (p[k] as string) : undefined);

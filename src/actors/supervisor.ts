@@ -103,6 +103,12 @@ export class SupervisorActor implements RunningChild {
   command(op: 'stop' | 'start' | 'restart', name: string, by: string): string {
     const c = this.state.children.find((x) => x.spec.name === name);
     if (c === undefined) throw new HerderError('HERDER_ERR_CONTROL', `no actor named ${name}`);
+    if (!this.state.spec.children.some((x) => x.name === name)) {
+      throw new HerderError(
+        'HERDER_ERR_CONTROL',
+        `${name} was removed from the config by a reload; add it back to the file and run \`ctl reload\``,
+      );
+    }
     if (this.state.phase !== 'running')
       throw new HerderError('HERDER_ERR_CONTROL', 'the run is stopping; no commands now');
     const running = c.status.tag === 'running' || c.status.tag === 'stopping';

@@ -97,9 +97,14 @@ describe('ctl reload', () => {
       writeFileSync(file, head + a + c(30) + d);
       const r = await runCli(['ctl', 'reload'], dir);
       expect(r.code, r.stderr).toBe(0);
-      expect(r.stdout).toBe(`reloaded ${file}\n`);
+      expect(r.stdout).toBe(`reloaded ${file}: added d; changed c; removed b; 1 unchanged\n`);
       await waitForActor(dir, 'd', (x) => x.state === 'running');
       await waitForActor(dir, 'b', (x) => x.state === 'stopped');
+      const revive = await runCli(['ctl', 'start', 'b'], dir);
+      expect(revive.code).toBe(1);
+      expect(revive.stderr.trim()).toBe(
+        'herder: the live run refused start: b was removed from the config by a reload; add it back to the file and run `ctl reload`',
+      );
       await waitForActor(dir, 'c', (x) => x.state === 'loop_wait' && x.runs === 2);
       expect((await waitForActor(dir, 'a', (x) => x.state === 'running')).pid).toBe(before.pid);
 
