@@ -46,7 +46,24 @@ export async function ctlCommand(dbPath: string, op: string, name: string | unde
     return `${r.detail}\n`;
   }
   if (name === undefined)
-    throw new HerderError('HERDER_ERR_ARGS', `herder ctl ${op}: name the actor (herder ctl ${op} NAME)`);
+    throw new HerderError('HERDER_ERR_ARGS', `herder ctl ${op}: name the actor, or all (herder ctl ${op} NAME)`);
+  if (name === 'all') {
+    // Every actor that is not a supervisor, in the order status lists them (an actor named "all" wins).
+    const doc = await live<StatusDoc>('status', {});
+    if (!doc.actors.some((a) => a.name === 'all')) {
+      const lines: string[] = [];
+      for (const a of doc.actors.filter((x) => x.kind !== 'supervisor')) {
+        if ((op === 'pause' || op === 'resume') && a.kind === 'thread') continue; // threads cannot be paused
+        try {
+          lines.push((await live<{ detail: string }>(op, { name: a.name, by: whoAmI() })).detail);
+        } catch (e) {
+          if (!(e instanceof HerderError) || e.code !== 'HERDER_ERR_CONTROL') throw e;
+          lines.push(`${a.name}: ${e.message}`);
+        }
+      }
+      return lines.length === 0 ? `no actor to ${op}\n` : `${lines.join('\n')}\n`;
+    }
+  }
   const r = await live<{ detail: string }>(op, { name, by: whoAmI() });
   return `${r.detail}\n`;
 }

@@ -10,6 +10,7 @@ import { hardLimitSupport } from '../config/launch.ts';
 import { displayPath, loadConfig } from '../config/load.ts';
 import { HerderError, isHerderError } from '../runtime/errors.ts';
 import { allWorkers } from '../runtime/spec.ts';
+import { version } from '../version.ts';
 import { resolveDbPath } from './db-path.ts';
 
 const out = (text: string) => process.stdout.write(text);
@@ -88,6 +89,7 @@ async function watch(dbPath: string): Promise<void> {
 export function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('herder')
     .description('supervise long-running data jobs as Erlang-style actors')
+    .version(version(), '-v, --version', 'print the version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: out });
@@ -103,13 +105,25 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--db <path>', 'the database file (default: runtime.db in the config)')
     .option('--echo', "print each actor's output, prefixed by its name (default when stdout is a terminal)")
     .option('--no-echo', 'do not print actor output')
-    .argument('[command]') // only to name a mistyped command; see the action
-    .action(async (command: string | undefined, flags: RunFlags) => {
+    .argument('[command...]') // only to name a mistyped command; see the action
+    .action(async (words: string[], flags: RunFlags) => {
+      const [command, ...rest] = words;
       if (command !== undefined) {
+        // What a PM2 or supervisorctl user types first: point at herder's way.
+        const steer = ['start', 'stop', 'restart', 'pause', 'resume', 'reload'].includes(command);
+        const list = ['list', 'ls', 'ps', 'show', 'monit'].includes(command);
+        const hint = steer
+          ? `; to steer a live run: ctl ${[command, ...(rest.length > 0 || command === 'reload' ? rest : ['NAME|all'])].join(' ')}`
+          : list
+            ? '; to list the actors: status (or status --watch)'
+            : '';
         throw new HerderError(
           'HERDER_ERR_ARGS',
-          `herder: unknown command "${command}" (commands: run, check, status, report, logs, ctl, dashboard; see --help)`,
+          `herder: unknown command "${command}"${hint} (commands: run, check, status, report, logs, ctl, dashboard; see --help)`,
         );
+      }
+      if (flags.test === true && flags.runtime !== undefined) {
+        throw new HerderError('HERDER_ERR_ARGS', 'herder: --test and --runtime both set the run length; pass one');
       }
       setExit(await run(flags));
     });

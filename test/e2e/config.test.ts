@@ -12,11 +12,11 @@
  * everything that can hide other problems (top-level, runtime, YAML, the file
  * itself) gets its own run. All suites run concurrently.
  */
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type CliResult, JOB_PY, project, query, runCli, THREAD_JOB } from '../helpers/cli.ts';
+import { type CliResult, JOB_PY, project, query, ROOT, runCli, THREAD_JOB } from '../helpers/cli.ts';
 
 type Files = Record<string, { text: string; mode?: number }>;
 
@@ -642,16 +642,29 @@ actors:
       { args: ['--runtime', '-5'], has: ['--runtime', '-5', 'number of minutes'] },
       { args: ['--bogus'], has: ['unknown option', '--bogus'] },
       { args: ['check', '--bogus'], has: ['unknown option', '--bogus'] },
+      { args: ['restart', 'flaky'], has: ['unknown command "restart"', 'to steer a live run: ctl restart flaky'] },
+      { args: ['stop'], has: ['unknown command "stop"', 'ctl stop NAME|all'] },
+      { args: ['list'], has: ['unknown command "list"', 'to list the actors: status'] },
+      { args: ['--test', '--runtime', '1'], has: ['--test and --runtime both set the run length; pass one'] },
     ])('herder $args', async ({ args, has }) => {
       const dir = proj(oneActor());
       const r = await runCli(args, dir);
       const out = expectUserError(r);
       // commander adds a "(run with --help for usage)" hint; the error itself is one line.
-      const errors = out.filter((l) => !l.includes('--help'));
+      const errors = out.filter((l) => l !== '(run with --help for usage)');
       expect(errors, r.stderr).toHaveLength(1);
       for (const f of has) expect(errors[0]).toContain(f);
       expect(existsSync(path.join(dir, 'herder.db')), 'nothing started').toBe(false);
     });
+  });
+
+  it('--version and -v print the version from package.json', async () => {
+    const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-v']) {
+      const r = await runCli([flag], emptyDir());
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toBe(`${pkg.version}\n`);
+    }
   });
 
   describe('run with an invalid config', () => {

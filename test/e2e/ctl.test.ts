@@ -50,6 +50,10 @@ actors:
       expect(r.stdout).toBe('sleeper: resumed\n');
       expect(procState(third.pid ?? 0)).toBe('S');
 
+      r = await runCli(['ctl', 'restart', 'all'], dir);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toBe('sleeper: restarting\nother: restarting\n');
+
       r = await runCli(['ctl', 'stop', 'nobody'], dir);
       expect(r.code).toBe(1);
       expect(r.stderr.trim()).toBe(
@@ -65,7 +69,7 @@ actors:
       db,
       "SELECT kind, detail FROM events WHERE process = 'sleeper' AND kind IN ('command', 'pause', 'resume') ORDER BY id",
     );
-    expect(cmds.map((c) => c.kind)).toEqual(['command', 'command', 'command', 'pause', 'resume']);
+    expect(cmds.map((c) => c.kind)).toEqual(['command', 'command', 'command', 'pause', 'resume', 'command']);
     expect(String(cmds[0]?.detail)).toMatch(/^stop \(by \S+ \(uid \d+, pid \d+\)\)$/);
     // The run went on while sleeper was stopped by hand.
     expect(query(db, 'SELECT status FROM runs')[0]?.status).toBe('stopped');
