@@ -12,6 +12,7 @@ import { type ActorReport, type RunReport, reportData } from '../record/report-d
 import { formatMs } from '../runtime/duration.ts';
 import { HerderError } from '../runtime/errors.ts';
 import { table } from './render.ts';
+import { answers, crashedReason } from './status.ts';
 
 export const REPORT_FORMATS = ['text', 'markdown', 'html', 'json'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
@@ -31,10 +32,15 @@ const num = (x: number | null, digits = 1) => (x === null ? '-' : x.toFixed(digi
 
 function runLines(r: RunReport): string[] {
   const run = r.run;
-  const took = run.endedAt === null ? 'still running' : formatMs((run.endedAt - run.startedAt) * 1000);
+  const ended =
+    run.endedAt !== null
+      ? `ended ${when(run.endedAt)} UTC (${formatMs((run.endedAt - run.startedAt) * 1000)})`
+      : run.status === 'crashed'
+        ? 'end not recorded'
+        : 'still running';
   return [
     `run ${run.id}: ${run.status}${run.reason === null ? '' : ` (${run.reason})`}`,
-    `started ${when(run.startedAt)} UTC, ended ${when(run.endedAt)} UTC (${took}); planned end ${when(run.plannedEnd)}${run.plannedEnd === null ? ' (no limit)' : ' UTC'}`,
+    `started ${when(run.startedAt)} UTC, ${ended}; planned end ${when(run.plannedEnd)}${run.plannedEnd === null ? ' (no limit)' : ' UTC'}`,
     `config ${run.configPath}${run.exitCode === null ? '' : `, exit code ${run.exitCode}`}`,
   ];
 }
@@ -256,6 +262,10 @@ export async function reportCommand(
       data = reading(dbPath, () => reportData(db, o.run ?? latestRunId(db), Date.now() / 1000));
     } finally {
       db.close();
+    }
+    // Recorded as running, yet nothing answers on its socket: that herder is gone (as status says).
+    if (data.run.status === 'running' && !(o.run !== undefined && (await answers(dbPath)))) {
+      data = { ...data, run: { ...data.run, status: 'crashed', reason: crashedReason(data.run.pid) } };
     }
   }
   const text = renderReport(data, format);

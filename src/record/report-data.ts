@@ -60,6 +60,8 @@ export interface RunReport {
     readonly reason: string | null;
     readonly exitCode: number | null;
     readonly configPath: string;
+    /** herder's pid for that run. */
+    readonly pid: number;
   };
   readonly actors: readonly ActorReport[];
   readonly timeline: readonly {
@@ -181,6 +183,7 @@ export function reportData(db: Db, runId: number, nowS: number): RunReport {
       reason: r.end_reason === null ? null : String(r.end_reason),
       exitCode: n(r.exit_code),
       configPath: String(r.config_path),
+      pid: Number(r.pid),
     },
     actors,
     timeline,

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { StatusDoc } from '../../src/record/queries.ts';
 import { alive, JOB_PY, project, query, runCli, startRun, waitForActor, waitUntil } from '../helpers/cli.ts';
 import { childrenOf, cmdline, killAll, readPids } from '../helpers/procs.ts';
 
@@ -34,6 +35,21 @@ describe('no orphans', () => {
       run.child.kill('SIGKILL');
       await run.done;
       await waitUntil(() => pids.every((p) => !alive(p)), 10_000, 'every child and grandchild to be gone');
+      // status and report agree: the run crashed, and what its actors were doing then is not known.
+      const status = await runCli(['status', '--json'], dir);
+      expect(status.code, status.stderr).toBe(0);
+      const doc = JSON.parse(status.stdout) as StatusDoc;
+      expect(doc.run.status).toBe('crashed');
+      expect(doc.actors.map((a) => [a.state, a.pid, a.next_run_at])).toEqual(
+        doc.actors.map(() => ['unknown', null, null]),
+      );
+      expect(doc.actors[0]?.detail).toMatch(/^was running \(pid \d+\) when herder ended$/);
+      const report = await runCli(['report'], dir);
+      expect(report.code, report.stderr).toBe(0);
+      expect(report.stdout).toMatch(
+        /^run 1: crashed \(herder \(pid \d+\) ended without a shutdown; the next run cleans up after it\)\n/,
+      );
+      expect(report.stdout).toContain('end not recorded');
     } finally {
       killAll(pids);
     }
