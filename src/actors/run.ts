@@ -343,6 +343,14 @@ async function runWith(
   };
 
   const control = new ControlServer(socketPathFor(spec.dbPath), {
+    // The whole run, gracefully: as at the deadline or on SIGTERM.
+    shutdown: async (p) => {
+      const by = typeof p.by === 'string' ? p.by.slice(0, 200) : 'unknown';
+      if (watchdog !== null) return { ok: true, detail: 'the run is already stopping' };
+      note('shutdown_asked', `by ${by}`);
+      shutdown(`shutdown asked by ${by}`, 'stopped');
+      return { ok: true, detail: `run ${runId}: stopping (running jobs get their grace); herder pid ${process.pid}` };
+    },
     status: async () => withSignals(await logger.status(), live, clock),
     events: async (p) => logger.events(typeof p.limit === 'number' ? p.limit : 100),
     report: async () => logger.report(),

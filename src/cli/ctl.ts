@@ -5,7 +5,7 @@ import type { StatusDoc } from '../record/queries.ts';
 import { HerderError } from '../runtime/errors.ts';
 import { renderStatus } from './render.ts';
 
-export const CTL_OPS = ['status', 'start', 'stop', 'restart', 'pause', 'resume', 'reload'] as const;
+export const CTL_OPS = ['status', 'start', 'stop', 'restart', 'pause', 'resume', 'reload', 'shutdown'] as const;
 
 function whoAmI(): string {
   let user = '';
@@ -36,6 +36,7 @@ export async function ctlCommand(dbPath: string, op: string, name: string | unde
     }
   };
   if (op === 'status') return renderStatus(await live<StatusDoc>('status', {}));
+  if (op === 'shutdown') return `${(await live<{ detail: string }>('shutdown', { by: whoAmI() })).detail}\n`;
   if (op === 'reload') {
     const r = await live<{ ok: boolean; detail?: string; lines?: string[] }>('reload', { by: whoAmI() });
     if (!r.ok) {

@@ -112,11 +112,14 @@ export function buildProgram(setExit: (code: number) => void): Command {
         // What a PM2 or supervisorctl user types first: point at herder's way.
         const steer = ['start', 'stop', 'restart', 'pause', 'resume', 'reload'].includes(command);
         const list = ['list', 'ls', 'ps', 'show', 'monit'].includes(command);
+        const end = ['kill', 'shutdown', 'exit', 'quit'].includes(command);
         const hint = steer
           ? `; to steer a live run: ctl ${[command, ...(rest.length > 0 || command === 'reload' ? rest : ['NAME|all'])].join(' ')}`
           : list
             ? '; to list the actors: status (or status --watch)'
-            : '';
+            : end
+              ? '; to stop the whole live run gracefully: ctl shutdown'
+              : '';
         throw new HerderError(
           'HERDER_ERR_ARGS',
           `herder: unknown command "${command}"${hint} (commands: run, check, status, report, logs, ctl, dashboard; see --help)`,
@@ -224,8 +227,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
 
   program
     .command('ctl')
-    .description('steer the live run: status, reload, or start | stop | restart | pause | resume an actor')
-    .argument('<command>', 'status | reload | start | stop | restart | pause | resume')
+    .description('steer the live run: status, reload, shutdown, or start | stop | restart | pause | resume an actor')
+    .argument('<command>', 'status | reload | shutdown | start | stop | restart | pause | resume')
     .argument('[name]', 'the actor')
     .addOption(configOption())
     .option('--db <path>', 'the database file of the run (default: runtime.db in the config)')

@@ -38,8 +38,8 @@ export function renderStatus(doc: StatusDoc): string {
     `started ${new Date(r.started_at * 1000).toISOString().replace('T', ' ').slice(0, 19)} UTC`,
   ];
   if (r.ended_at !== null) parts.push(`ran ${formatMs((r.ended_at - r.started_at) * 1000)}`);
-  else parts.push(`up ${formatMs((now - r.started_at) * 1000)}`);
-  if (r.deadline_at !== null && r.ended_at === null)
+  else if (doc.live) parts.push(`up ${formatMs((now - r.started_at) * 1000)}`, `pid ${r.pid}`);
+  if (r.deadline_at !== null && r.ended_at === null && doc.live)
     parts.push(`${formatMs(Math.max(0, r.deadline_at - now) * 1000)} left`);
   if (r.deadline_at === null) parts.push('no time limit');
   if (r.end_reason !== null) parts.push(r.end_reason);

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { project, query, runCli, startRun, waitForActor } from '../helpers/cli.ts';
+import { JOB_PY, project, query, runCli, startRun, waitForActor } from '../helpers/cli.ts';
 
 const procState = (pid: number) => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0];
 
@@ -73,6 +73,24 @@ actors:
     expect(String(cmds[0]?.detail)).toMatch(/^stop \(by \S+ \(uid \d+, pid \d+\)\)$/);
     // The run went on while sleeper was stopped by hand.
     expect(query(db, 'SELECT status FROM runs')[0]?.status).toBe('stopped');
+  });
+
+  it('shutdown stops the whole run gracefully, as its deadline would', async () => {
+    const dir = project(`actors:\n  - name: sleeper\n    script: ${JOB_PY}\n    args: [--forever]\n`);
+    const run = startRun(dir);
+    await waitForActor(dir, 'sleeper', (a) => a.state === 'running');
+    const live = await runCli(['status'], dir);
+    expect(live.stdout).toMatch(/^run 1 · running · started .* · up [\d.]+m?s · pid \d+ · (15m00s|14m5\ds) left/);
+    const r = await runCli(['ctl', 'shutdown'], dir);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^run 1: stopping \(running jobs get their grace\); herder pid \d+\n$/);
+    const done = await run.done;
+    expect(done.code, done.stderr).toBe(0);
+    const runs = query(path.join(dir, 'herder.db'), 'SELECT status, end_reason FROM runs');
+    expect(runs[0]).toMatchObject({
+      status: 'stopped',
+      end_reason: expect.stringMatching(/^shutdown asked by \S+ \(uid \d+/),
+    });
   });
 
   it('against no live run says so in one line and exits 1', async () => {

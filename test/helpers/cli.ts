@@ -27,6 +27,16 @@ export interface Started {
   done: Promise<CliResult>;
 }
 
+/**
+ * Every herder a test started and that has not ended: killed when the test
+ * worker exits, so that a test that fails between start and stop leaves no
+ * run behind (herder's reaper then takes its actors with it).
+ */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const c of running) c.kill('SIGKILL');
+});
+
 /** Starts `node --import tsx src/main.ts ARGS` in `cwd` (one process: the real herder). */
 export function startCli(args: readonly string[], cwd: string, env: Record<string, string> = {}): Started {
   const child = spawn(process.execPath, ['--import', TSX, MAIN, ...args], {
@@ -34,6 +44,8 @@ export function startCli(args: readonly string[], cwd: string, env: Record<strin
     env: { ...process.env, ...env, NODE_OPTIONS: '' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   let stdout = '';
   let stderr = '';
   child.stdout?.setEncoding('utf8').on('data', (d: string) => {
@@ -129,7 +141,8 @@ export function waitForActor(
 
 /** A run with no time limit, to be driven by the test and stopped with SIGTERM. */
 export function startRun(dir: string, extra: readonly string[] = []): Started & { stop(): Promise<CliResult> } {
-  const s = startCli(['run', '--runtime', '0', '--no-echo', ...extra], dir);
+  // A long but finite deadline: a run a failed test never stopped ends by itself.
+  const s = startCli(['run', '--runtime', '15', '--no-echo', ...extra], dir);
   return {
     ...s,
     async stop() {
