@@ -201,14 +201,28 @@ export default async function run(ctx: ActorContext): Promise<void> {
 }
 
 async function main(): Promise<number> {
-  let args: { config?: string; db?: string; demo?: boolean };
+  let args: { config?: string; db?: string; demo?: boolean; help?: boolean };
   try {
     args = parseArgs({
-      options: { config: { type: 'string' }, db: { type: 'string' }, demo: { type: 'boolean' } },
+      options: {
+        config: { type: 'string' },
+        db: { type: 'string' },
+        demo: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
     }).values;
   } catch (e) {
     process.stderr.write(`market-data-collector: ${(e as Error).message} (usage: [--config F] [--db F] [--demo])\n`);
     return 2;
+  }
+  if (args.help === true) {
+    process.stdout.write(
+      'usage: market-data-collector [--config F] [--db F] [--demo]\n' +
+        '  fetches the latest daily bars of the tickers in F (default $MARKET_DATA_CONFIG or examples/market-data.json)\n' +
+        '  into the SQLite table bars: Yahoo Finance, then Stooq, then the cache; --demo makes up bars marked "demo".\n' +
+        '  exit 0: every ticker got a row; 1: some got nothing; 2: a bad config or argument\n',
+    );
+    return 0;
   }
   try {
     let c: CollectorConfig;
