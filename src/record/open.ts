@@ -32,9 +32,13 @@ function translate(file: string, e: unknown): HerderError {
     );
   }
   if (/locked|busy/i.test(msg)) {
+    const lock = `${file}.lock`;
+    const left = existsSync(lock)
+      ? `; if nothing uses it any more, the folder ${lock} was left by a program killed mid-write: remove it`
+      : '';
     return new HerderError(
       'HERDER_ERR_DB_OPEN',
-      `${file}: the database is locked by another program (${msg}); close that program or pass --db NEW.db`,
+      `${file}: the database is locked by another program (${msg}); close that program or pass --db NEW.db${left}`,
       { cause: e },
     );
   }

@@ -112,7 +112,7 @@ actors:
       const r = await runCli(['--runtime', '1', '--no-echo'], dir);
       expect(r.code).toBe(2);
       expect(r.stderr.trim()).toMatch(
-        /herder\.db: the database is locked by another program \(.*\); close that program or pass --db NEW\.db$/,
+        /herder\.db: the database is locked by another program \(.*\); close that program or pass --db NEW\.db; if nothing uses it any more, the folder .*herder\.db\.lock was left by a program killed mid-write: remove it$/,
       );
     } finally {
       holder.exec('ROLLBACK');
