@@ -286,6 +286,24 @@ class Validator {
     };
   }
 
+  /** Each error pattern must compile: a bad one is a config error showing the pattern. */
+  private checkPatterns(label: string, patterns: readonly unknown[]): void {
+    patterns.forEach((p, i) => {
+      const source = typeof p === 'object' && p !== null ? (p as { pattern?: unknown }).pattern : undefined;
+      if (typeof source !== 'string') return; // the schema reports that
+      try {
+        new RegExp(source);
+      } catch (e) {
+        const why = (e as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /, '');
+        this.problem(
+          `${label}.error_patterns[${i}].pattern`,
+          `/${source}/ is not a valid regular expression: ${why}`,
+          'fix the pattern (escape special characters with \\)',
+        );
+      }
+    });
+  }
+
   private checkDelays(label: string, first: number, cap: number): void {
     if (cap < first) {
       this.problem(
@@ -307,7 +325,8 @@ class Validator {
     if (!parsed.success) {
       this.report(label, parsed.error.issues, knownKeys.actor, rec);
       if (typeof rec.name === 'string') this.claimName(rec.name, at);
-      // Still check what it runs, so one mistake does not hide the others.
+      // Still check its patterns and what it runs, so one mistake does not hide the others.
+      if (Array.isArray(rec.error_patterns)) this.checkPatterns(label, rec.error_patterns);
       const launchKeys = ['script', 'command', 'module', 'args', 'interpreter', 'cwd', 'env'];
       if (!parsed.error.issues.some((i) => launchKeys.includes(String(i.path[0])))) {
         const launchOnly = Object.fromEntries(Object.entries(rec).filter(([k]) => launchKeys.includes(k)));
@@ -328,18 +347,7 @@ class Validator {
         'add "requires_loop: true" for a one-shot job, or remove loop_interval',
       );
     }
-    (a.error_patterns ?? []).forEach((p, i) => {
-      try {
-        new RegExp(p.pattern);
-      } catch (e) {
-        const why = (e as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /, '');
-        this.problem(
-          `${a.name}.error_patterns[${i}].pattern`,
-          `/${p.pattern}/ is not a valid regular expression: ${why}`,
-          'fix the pattern (escape special characters with \\)',
-        );
-      }
-    });
+    this.checkPatterns(a.name, a.error_patterns ?? []);
     const launch = resolveLaunch(a, this.baseDir, (key, what, fix) => this.problem(`${a.name}.${key}`, what, fix));
     if (launch === null || this.problems.length > before) return null;
     this.noteDeferred(a);

@@ -318,7 +318,8 @@ describe.concurrent('config validation', () => {
     const notMapping = '  - just-a-string\n'; // actors[1]
     const twoKeys = `  - name: two_unknown\n${indent(`script: ${JOB_PY}\nrestrt: permanent\npriorty: 3`, 4)}\n`;
     const keyAndFile = `  - name: key_and_file\n${indent('script: nope.py\nrestart_delay: soon', 4)}\n`;
-    const yaml = `actors:\n${valid}${notMapping}${cases.map((c) => `  - name: ${c.name}\n${indent(c.body, 4)}\n`).join('')}${twoKeys}${keyAndFile}`;
+    const keyAndPattern = `  - name: key_and_pattern\n${indent(`script: ${JOB_PY}\nrequires_loop: maybe\nerror_patterns:\n  - { pattern: "([bad", action: alert }`, 4)}\n`;
+    const yaml = `actors:\n${valid}${notMapping}${cases.map((c) => `  - name: ${c.name}\n${indent(c.body, 4)}\n`).join('')}${twoKeys}${keyAndFile}${keyAndPattern}`;
     const files: Files = {
       'tool.sh': { text: '#!/bin/sh\necho hi\n', mode: 0o644 },
       'tool.bin': { text: '#!/bin/sh\necho hi\n', mode: 0o644 },
@@ -362,12 +363,20 @@ describe.concurrent('config validation', () => {
       expect(mine).toHaveLength(2);
     });
 
+    it('a bad value and a bad pattern in the same actor: both lines', async () => {
+      const { out } = await result();
+      const mine = linesOf(out, 'key_and_pattern');
+      expectProblem(mine, 'key_and_pattern.requires_loop', '"maybe"');
+      expectProblem(mine, 'key_and_pattern.error_patterns[0].pattern', '/([bad/ is not a valid regular expression');
+      expect(mine).toHaveLength(2);
+    });
+
     it('every problem in the file is reported, one line each, and nothing else', async () => {
       const { r, out } = await result();
       expect(r.code).toBe(2);
       expectProblemFormat(out);
-      // one per case, actors[1], two for two_unknown, two for key_and_file
-      expect(out, r.stderr).toHaveLength(cases.length + 5);
+      // one per case, actors[1], two each for two_unknown, key_and_file and key_and_pattern
+      expect(out, r.stderr).toHaveLength(cases.length + 7);
     });
   });
 
