@@ -186,6 +186,13 @@ ${stateBar(a, x0, x1)}
   const top = r.topErrors
     .map((e) => `<li>${e.count} × <code>${esc(e.type)}</code>: ${esc(e.message.slice(0, 200))}</li>`)
     .join('\n');
+  const errs = errorRows(r);
+  const errTable =
+    errs.length === 0
+      ? '<p>none</p>'
+      : `<table><thead><tr>${['actor', 'type', 'count', 'first', 'last'].map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>
+${errs.map((row) => `<tr>${row.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('\n')}
+</tbody></table>`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>herder run ${r.run.id}</title>
 <style>
@@ -206,6 +213,8 @@ ${rows}
 <h2>Over time</h2>
 <p>Green: running. Charts: the run's resource samples, averaged into ${240} points at most.</p>
 ${charts}
+<h2>Errors by type</h2>
+${errTable}
 <h2>Notable events</h2><ul>${timeline || '<li>none</li>'}</ul>
 <h2>Top error messages</h2><ul>${top || '<li>none</li>'}</ul>
 </body></html>

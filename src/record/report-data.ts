@@ -116,12 +116,14 @@ export function reportData(db: Db, runId: number, nowS: number): RunReport {
   const runningBy = new Map<string, { from: number; to: number }[]>();
   const open = new Map<string, number>();
   for (const e of db.all(
-    "SELECT process, kind, ts FROM events WHERE run_id = ? AND kind IN ('start', 'exit') ORDER BY id",
+    "SELECT process, kind, ts FROM events WHERE run_id = ? AND kind IN ('start', 'exit', 'pause', 'resume') ORDER BY id",
     [runId],
   )) {
+    // Running spans: from a start (or a resume) to an exit (or a pause): a paused actor is not up.
     const p = String(e.process);
-    if (e.kind === 'start') open.set(p, Number(e.ts));
-    else if (open.has(p)) {
+    if (e.kind === 'start' || e.kind === 'resume') {
+      if (!open.has(p)) open.set(p, Number(e.ts));
+    } else if (open.has(p)) {
       const list = runningBy.get(p) ?? [];
       list.push({ from: open.get(p) ?? startedAt, to: Number(e.ts) });
       runningBy.set(p, list);

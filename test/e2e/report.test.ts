@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import sqlite from 'node-sqlite3-wasm';
 import { describe, expect, it } from 'vitest';
+import { DDL, SCHEMA_VERSION } from '../../src/record/schema.ts';
 import { JOB_PY, project, runCli } from '../helpers/cli.ts';
 
 describe('report', () => {
@@ -47,10 +49,39 @@ actors:
       /<svg class="chart" role="img" aria-label="CPU %"[^>]*>[\s\S]*?<path d="M[\d.]+,[\d.]+( L[\d.]+,[\d.]+)+"/,
     );
     expect(html).toContain('aria-label="worker running spans"');
+    expect(html).toMatch(
+      /<h2>Errors by type<\/h2>\n<table>[\s\S]*<tr><td>failing<\/td><td>ValueError<\/td><td>2<\/td>/,
+    );
     expect(html).not.toMatch(/(src|href)="(https?:)?\/\//); // nothing fetched: viewable offline
 
     const bad = await runCli(['report', '--format', 'pdf'], dir);
     expect(bad.code).toBe(2);
     expect(bad.stderr.trim()).toBe('herder report --format: "pdf" is not one of text, markdown, html, json');
+  });
+
+  it('counts a paused actor as not up', async () => {
+    const dir = project('actors:\n  - name: feed\n    command: [sleep, "1"]\n');
+    const file = path.join(dir, 'herder.db');
+    const db = new sqlite.Database(file);
+    db.exec(`${DDL}; PRAGMA user_version = ${SCHEMA_VERSION};`);
+    db.run(
+      "INSERT INTO runs(id, started_at, ended_at, config_path, status, pid, exit_code) VALUES (1, 1000, 1040, 'a.yaml', 'completed', 1, 0)",
+    );
+    db.run(
+      "INSERT INTO process_state(run_id, process, kind, parent, state) VALUES (1, 'feed', 'process', '_herder', 'stopped')",
+    );
+    for (const [ts, kind] of [
+      [1000, 'start'],
+      [1010, 'pause'],
+      [1030, 'resume'],
+      [1040, 'exit'],
+    ] as const) {
+      db.run("INSERT INTO events(run_id, ts, process, kind, detail) VALUES (1, ?, 'feed', ?, '')", [ts, kind]);
+    }
+    db.close();
+    const r = await runCli(['report', '--format', 'json'], dir);
+    expect(r.code, r.stderr).toBe(0);
+    const feed = (JSON.parse(r.stdout) as { actors: { name: string; uptimePercent: number }[] }).actors[0];
+    expect(feed).toMatchObject({ name: 'feed', uptimePercent: 50 });
   });
 });
