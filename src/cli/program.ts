@@ -122,7 +122,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
               : '';
         throw new HerderError(
           'HERDER_ERR_ARGS',
-          `herder: unknown command "${command}"${hint} (commands: run, check, status, report, logs, ctl, dashboard; see --help)`,
+          `herder: unknown command "${command}"${hint} (commands: run, check, status, report, logs, events, ctl, dashboard; see --help)`,
         );
       }
       if (flags.test === true && flags.runtime !== undefined) {
@@ -221,6 +221,27 @@ export function buildProgram(setExit: (code: number) => void): Command {
       ) => {
         const { logsCommand } = await import('./logs.ts');
         await logsCommand(resolveDbPath(flags), name, { ...flags, follow: flags.follow === true }, out);
+        setExit(0);
+      },
+    );
+
+  program
+    .command('events')
+    .description('what happened: starts, exits, restarts, loop waits, health actions, commands (one actor or all)')
+    .argument('[name]', 'the actor (default: all; _herder for the run itself)')
+    .option('-f, --follow', 'keep printing new events of the live run')
+    .addOption(new Option('-n, --lines <count>', 'how many of the newest events').default(50).argParser(positiveInt))
+    .option('--kind <kind>', 'only events of this kind (start, exit, restart, loop_wait, health, giveup, …)')
+    .addOption(new Option('--run <id>', 'a finished run instead of the latest').argParser(positiveInt))
+    .addOption(configOption())
+    .option('--db <path>', 'the database file (default: runtime.db in the config)')
+    .action(
+      async (
+        name: string | undefined,
+        flags: { config: string; db?: string; follow?: boolean; lines: number; kind?: string; run?: number },
+      ) => {
+        const { eventsCommand } = await import('./events.ts');
+        await eventsCommand(resolveDbPath(flags), name, { ...flags, follow: flags.follow === true }, out);
         setExit(0);
       },
     );

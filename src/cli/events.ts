@@ -1,0 +1,70 @@
+/**
+ * `herder events [NAME] [-f] [-n 50] [--kind K] [--run ID]`: what happened
+ * in a run — starts, exits, restarts, loop waits, health and limit actions,
+ * commands, reloads — with UTC timestamps. From the live run over its
+ * socket, else from the file; -f follows a live run until it ends.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { call, socketPathFor } from '../actors/control.ts';
+import { openForRead, reading } from '../record/open.ts';
+import { type EventRow, events, latestRunId } from '../record/queries.ts';
+import { HerderError } from '../runtime/errors.ts';
+
+export interface EventsOptions {
+  readonly follow: boolean;
+  readonly lines: number;
+  readonly kind?: string | undefined;
+  readonly run?: number | undefined;
+}
+
+const FOLLOW_EVERY_MS = 500;
+/** How far back the live run is asked each time; more than a busy run records between two polls. */
+const LIVE_WINDOW = 1000;
+
+function format(e: EventRow): string {
+  const t = new Date(e.ts * 1000).toISOString().replace('T', ' ').slice(0, 23);
+  return `${t} ${e.process} ${e.kind}: ${e.detail}\n`;
+}
+
+export async function eventsCommand(
+  dbPath: string,
+  name: string | undefined,
+  o: EventsOptions,
+  write: (text: string) => void,
+): Promise<void> {
+  const wanted = (e: EventRow) =>
+    (name === undefined || e.process === name) && (o.kind === undefined || e.kind === o.kind);
+  const socket = socketPathFor(dbPath);
+  const live = async (): Promise<EventRow[] | null> => {
+    try {
+      return (await call(socket, 'events', { limit: LIVE_WINDOW })) as EventRow[];
+    } catch (e) {
+      if (e instanceof HerderError && e.code === 'HERDER_ERR_NOT_LIVE') return null;
+      throw e;
+    }
+  };
+  let rows = o.run === undefined ? await live() : null;
+  if (rows === null) {
+    if (o.follow && o.run === undefined) {
+      throw new HerderError('HERDER_ERR_NOT_LIVE', `herder events -f: no live run answers on ${socket}`);
+    }
+    const db = openForRead(dbPath);
+    try {
+      rows = reading(dbPath, () => events(db, o.run ?? latestRunId(db), 1_000_000));
+    } finally {
+      db.close();
+    }
+    for (const e of rows.filter(wanted).slice(-o.lines)) write(format(e));
+    return;
+  }
+  let last = 0;
+  for (const e of rows.filter(wanted).slice(-o.lines)) write(format(e));
+  last = rows.at(-1)?.id ?? 0;
+  while (o.follow) {
+    await sleep(FOLLOW_EVERY_MS);
+    const next = await live();
+    if (next === null) return; // the run ended
+    for (const e of next) if (e.id > last && wanted(e)) write(format(e));
+    last = Math.max(last, next.at(-1)?.id ?? 0);
+  }
+}
