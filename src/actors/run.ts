@@ -159,7 +159,7 @@ export function describeReload(before: SupervisorSpec, after: SupervisorSpec): s
 }
 
 /** SIGINTs closer together than this are one Ctrl-C delivered twice. */
-const SAME_PRESS_MS = 250;
+const SAME_PRESS_MS = 500;
 
 export async function runHerder(spec: RunSpec, opts: RunOptions): Promise<RunResult> {
   const clock = opts.clock ?? systemClock();
@@ -176,7 +176,7 @@ export async function runHerder(spec: RunSpec, opts: RunOptions): Promise<RunRes
   const onSignal = (signal: NodeJS.Signals) => {
     if (signal === 'SIGINT') {
       // One Ctrl-C under a launcher that forwards it (npx tsx, npm start) arrives twice: from the terminal and
-      // from the launcher, a few ms apart. Only a press that comes later is a second one.
+      // from the launcher, a few ms apart. Only a press that comes half a second later is a second one.
       const now = clock.now();
       if (now - lastInterrupt < SAME_PRESS_MS) return;
       lastInterrupt = now;

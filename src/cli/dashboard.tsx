@@ -90,7 +90,13 @@ export function Dashboard({ source, intervalMs = 1000 }: { source: DashboardSour
   const current = actors[Math.min(selected, Math.max(0, actors.length - 1))];
   const live = doc?.live === true;
 
+  // The key handler reads what was last drawn through a ref: ink installs a new handler only after each
+  // redraw, so a key that arrives in between would otherwise meet the state of the frame before.
+  const seen = useRef({ pending, current, live, count: actors.length });
+  seen.current = { pending, current, live, count: actors.length };
+
   useInput((input, key) => {
+    const { pending, current, live, count } = seen.current;
     if (pending !== null) {
       if (input === 'y') {
         const p = pending;
@@ -111,7 +117,7 @@ export function Dashboard({ source, intervalMs = 1000 }: { source: DashboardSour
       return;
     }
     if (key.upArrow) setSelected((s) => Math.max(0, s - 1));
-    if (key.downArrow) setSelected((s) => Math.min(actors.length - 1, s + 1));
+    if (key.downArrow) setSelected((s) => Math.min(count - 1, s + 1));
     if (current === undefined) return;
     if (input === 'l') {
       setFollowing((f) => (f === current.name ? null : current.name));

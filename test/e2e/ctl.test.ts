@@ -6,7 +6,10 @@ import { JOB_PY, project, query, runCli, startRun, waitForActor } from '../helpe
 const procState = (pid: number) => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0];
 
 describe('ctl: steering a live run', () => {
-  it('stop, start, restart, pause and resume an actor; never counted as failures; each an event with who sent it', async () => {
+  // Many CLI processes in a row: minutes on a loaded machine.
+  it('stop, start, restart, pause and resume an actor; never counted as failures; each an event with who sent it', {
+    timeout: 180_000,
+  }, async () => {
     const dir = project(`
 runtime: { protection: { enabled: false } }
 actors:
@@ -103,7 +106,10 @@ actors:
 });
 
 describe('ctl reload', () => {
-  it('adds, removes and restarts what changed, leaves the rest alone, and refuses an invalid file', async () => {
+  // Many CLI processes in a row: minutes on a loaded machine.
+  it('adds, removes and restarts what changed, leaves the rest alone, and refuses an invalid file', {
+    timeout: 180_000,
+  }, async () => {
     const head = 'runtime: { protection: { enabled: false } }\nactors:\n';
     const a = '  - name: a\n    command: [sleep, "600"]\n';
     const b = '  - name: b\n    command: [sleep, "600"]\n';

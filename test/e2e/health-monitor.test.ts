@@ -39,7 +39,8 @@ actors:
       path.join(dir, 'herder.db'),
       "SELECT health FROM resource_usage WHERE process = 'hung' ORDER BY id",
     );
-    expect(Number(scores[0]?.health)).toBe(1);
+    // Fresh at first (the stall component only falls once half of stall_timeout has passed in silence).
+    expect(Number(scores[0]?.health)).toBeGreaterThan(0.5);
     expect(Number(scores.at(-1)?.health)).toBe(0);
   });
 

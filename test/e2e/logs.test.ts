@@ -4,7 +4,10 @@ import { project, runCli, startCli, startRun, waitForActor, waitUntil } from '..
 const TS = '\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\.\\d{3}';
 
 describe('logs', () => {
-  it('shows one actor or all, filtered by stream, grep and -n, from the live run and from the file; -f follows', async () => {
+  // Many CLI processes in a row: minutes on a loaded machine.
+  it('shows one actor or all, filtered by stream, grep and -n, from the live run and from the file; -f follows', {
+    timeout: 180_000,
+  }, async () => {
     const dir = project(`
 actors:
   - name: talker

@@ -59,7 +59,7 @@ actors:
     expect(live.code, live.stderr).toBe(0);
     const [header, columns, ...rows] = live.stdout.trim().split('\n');
     expect(header).toMatch(
-      /^run 1 · running · started .* UTC · up \S+ · 9m\d\ds left( · machine: cpu \d+%, memory \d+%, load \S+)? · live$/,
+      /^run 1 · running · started .* UTC · up \S+ · pid \d+ · 9m\d\ds left( · machine: cpu \d+%, memory \d+%, load \S+)? · live$/,
     );
     expect(columns).toMatch(
       /^ACTOR\s+KIND\s+STATE\s+PID\s+UPTIME\s+CPU\s+MEM\s+RUNS\s+OK\s+FAILED\s+RESTARTS\s+EXIT\s+NEXT RUN/,

@@ -86,18 +86,18 @@ function source(live: boolean): DashboardSource & { command: ReturnType<typeof v
 const tick = () => new Promise((r) => setTimeout(r, 60));
 
 /**
- * Waits (up to 3 s) until the latest frame contains `text` (or matches it),
+ * Waits (up to 10 s) until the latest frame contains `text` (or matches it),
  * then a moment more: ink installs the new key handler just after drawing.
  */
 async function until(frame: () => string | undefined, text: string | RegExp): Promise<string> {
-  const end = Date.now() + 3000;
+  const end = Date.now() + 10_000;
   for (;;) {
     const f = frame() ?? '';
     if (typeof text === 'string' ? f.includes(text) : text.test(f)) {
       await tick();
       return f;
     }
-    if (Date.now() > end) return f;
+    if (Date.now() > end) throw new Error(`no frame showed ${String(text)} within 10 s; the last:\n${f}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }
