@@ -7,6 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
+import { HerderError } from '../runtime/errors.ts';
 
 export function resolveDbPath(opts: { db?: string | undefined; config: string }): string {
   if (opts.db !== undefined) return path.resolve(opts.db);
@@ -20,5 +21,12 @@ export function resolveDbPath(opts: { db?: string | undefined; config: string })
       // an unreadable config still leaves the default
     }
   }
-  return path.resolve(path.dirname(config), db);
+  const file = path.resolve(path.dirname(config), db);
+  if (!existsSync(config) && !existsSync(file)) {
+    throw new HerderError(
+      'HERDER_ERR_DB_MISSING',
+      `${opts.config}: not found, and no ${db} beside it: run this from the folder of your actors file, or pass --config F or --db F`,
+    );
+  }
+  return file;
 }

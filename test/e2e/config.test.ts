@@ -667,6 +667,16 @@ actors:
     });
   });
 
+  it('a reading command run from a folder with neither actors.yaml nor herder.db says so in one line', async () => {
+    for (const args of [['status'], ['logs'], ['events'], ['report']]) {
+      const r = await runCli(args, emptyDir());
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toBe(
+        'actors.yaml: not found, and no herder.db beside it: run this from the folder of your actors file, or pass --config F or --db F\n',
+      );
+    }
+  });
+
   it('--version and -v print the version from package.json', async () => {
     const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
     for (const flag of ['--version', '-v']) {
