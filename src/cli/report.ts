@@ -221,6 +221,15 @@ ${errTable}
 `;
 }
 
+/** A value with every object key in snake_case (uptimePercent -> uptime_percent). */
+export function snakeKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(snakeKeys);
+  if (typeof v !== 'object' || v === null) return v;
+  return Object.fromEntries(
+    Object.entries(v).map(([k, x]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), snakeKeys(x)]),
+  );
+}
+
 export function renderReport(r: RunReport, format: ReportFormat): string {
   switch (format) {
     case 'text':
@@ -230,7 +239,8 @@ export function renderReport(r: RunReport, format: ReportFormat): string {
     case 'html':
       return renderHtml(r);
     case 'json':
-      return `${JSON.stringify(r, null, 2)}\n`;
+      // snake_case keys, as in `status --json`
+      return `${JSON.stringify(snakeKeys(r), null, 2)}\n`;
   }
 }
 

@@ -40,6 +40,10 @@ actors:
     const worker = json.actors.find((a: { name: string }) => a.name === 'worker');
     expect(worker.series.length).toBeGreaterThanOrEqual(3);
     expect(worker.cpu.max).toBeGreaterThan(0);
+    // snake_case keys, as in status --json
+    expect(json.run.started_at).toBeGreaterThan(0);
+    expect(worker).toHaveProperty('uptime_percent');
+    expect(worker).toHaveProperty('mem_mb');
 
     const htmlFile = path.join(dir, 'r.html');
     await runCli(['report', '--output', htmlFile], dir);
@@ -81,7 +85,7 @@ actors:
     db.close();
     const r = await runCli(['report', '--format', 'json'], dir);
     expect(r.code, r.stderr).toBe(0);
-    const feed = (JSON.parse(r.stdout) as { actors: { name: string; uptimePercent: number }[] }).actors[0];
-    expect(feed).toMatchObject({ name: 'feed', uptimePercent: 50 });
+    const feed = (JSON.parse(r.stdout) as { actors: { name: string; uptime_percent: number }[] }).actors[0];
+    expect(feed).toMatchObject({ name: 'feed', uptime_percent: 50 });
   });
 });
