@@ -7,6 +7,8 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { Socket } from 'node:net';
+import { closePipe, closeQuietly, type PipePair } from '../platform/pipes.ts';
 import { procStartTime, signalGroup } from '../platform/proc.ts';
 import type { Stream } from '../record/records.ts';
 import type { Clock, TimerHandle } from '../runtime/clock.ts';
@@ -23,6 +25,8 @@ export interface ProcessDeps {
   /** Each line of the health channel, parsed (null when it is not a valid message). */
   readonly health: (message: HealthMessage | null, raw: string) => void;
   readonly reaper: { add(pgid: number): void; remove(pgid: number): void };
+  /** Real pipes for stdout and stderr (see platform/pipes.ts); null: libuv's socket pairs. */
+  readonly pipes?: () => PipePair | null;
 }
 
 /** How long to wait for the pipes to close once the group is dead. */
@@ -39,19 +43,29 @@ export function startProcess(
   const { clock } = deps;
   const [program, ...args] = launch.argv;
   let child: ChildProcess;
+  const pipes = deps.pipes?.() ?? null;
   try {
     child = spawn(program ?? '', args, {
       cwd: launch.cwd,
       env: { ...process.env, ...launch.env, HERDER_ACTOR: name, HERDER_HEALTH_FD: String(HEALTH_FD) },
       detached: true,
       // fd 3: the health channel (see health-channel.ts)
-      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+      stdio: ['ignore', pipes?.stdout.writeFd ?? 'pipe', pipes?.stderr.writeFd ?? 'pipe', 'pipe'],
     });
   } catch (e) {
+    if (pipes !== null) {
+      closePipe(pipes.stdout);
+      closePipe(pipes.stderr);
+    }
     // spawn() throws at once for some bad input (a NUL byte in an argument): still just a failed start.
     const message = `${program}: ${e instanceof Error ? e.message : String(e)}`;
     queueMicrotask(() => events.exited({ kind: 'start_failed', errorType: 'start', message }));
     return { stop() {}, kill() {} };
+  }
+  if (pipes !== null) {
+    // The child has its own copies now: herder's must go, or the pipes would never end.
+    closeQuietly(pipes.stdout.writeFd);
+    closeQuietly(pipes.stderr.writeFd);
   }
   const pid = child.pid ?? null;
   const watch = new StderrWatch(deps.loggedError);
@@ -88,8 +102,9 @@ export function startProcess(
       // a read error ends the stream; 'close' follows
     });
   };
-  capture('stdout', child.stdout);
-  capture('stderr', child.stderr);
+  const reader = (fd: number) => new Socket({ fd, readable: true, writable: false });
+  capture('stdout', pipes === null ? child.stdout : reader(pipes.stdout.readFd));
+  capture('stderr', pipes === null ? child.stderr : reader(pipes.stderr.readFd));
   const channel = child.stdio[HEALTH_FD] as NodeJS.ReadableStream | null | undefined;
   if (channel === null || channel === undefined) {
     openPipes--;

@@ -7,13 +7,14 @@
 
 import { availableParallelism, totalmem } from 'node:os';
 import { loadConfig, ROOT_NAME } from '../config/load.ts';
+import { PipePool } from '../platform/pipes.ts';
 import { isSameProcess, procStartTime, signalGroup } from '../platform/proc.ts';
 import type { StatusDoc } from '../record/queries.ts';
 import type { UnfinishedRun } from '../record/runs.ts';
 import { type Clock, systemClock } from '../runtime/clock.ts';
 import { formatMs } from '../runtime/duration.ts';
 import { HerderError } from '../runtime/errors.ts';
-import type { RunSpec, SupervisorSpec } from '../runtime/spec.ts';
+import { allWorkers, type RunSpec, type SupervisorSpec } from '../runtime/spec.ts';
 import type { Exit } from '../runtime/supervision.ts';
 import { Alerter } from './alerts.ts';
 import { ControlServer, type Handlers, socketPathFor } from './control.ts';
@@ -51,6 +52,9 @@ function cleanUpAfter(run: UnfinishedRun): string {
   }
   return `herder (pid ${run.pid}) ended without a shutdown; killed ${killed} leftover process group${killed === 1 ? '' : 's'}`;
 }
+
+/** FIFOs kept ready for process actors' starts after the first wave (two per start). */
+const PIPE_SPARE = 16;
 
 function longestStop(spec: SupervisorSpec): number {
   let ms = 0;
@@ -253,6 +257,8 @@ async function runWith(
   }
 
   const reaper = new Reaper(opts.warn);
+  const pipes = new PipePool(PIPE_SPARE, (dir) => reaper.removeOnExit(dir), opts.warn);
+  await pipes.fill(2 * allWorkers(spec.root).filter((w) => w.launch.type === 'process').length);
   const pools = new ThreadPools();
   const echo = opts.echo ? new Echo(new EchoWriter(opts.warn), opts.colour) : null;
   const stats = { givenUp: 0 };
@@ -306,6 +312,7 @@ async function runWith(
       clock,
       logger,
       reaper,
+      pipes,
       pools,
       echo,
       stats,
@@ -404,6 +411,7 @@ async function runWith(
   } catch (e) {
     if (e instanceof HerderError) {
       // Another live herder, or a file in the way: the run must not go ahead.
+      pipes.close();
       reaper.close();
       await logger.finish({ status: 'failed', exitCode: 2, reason: e.message }).catch(() => {});
       throw e;
@@ -476,6 +484,7 @@ async function runWith(
   await control.close();
   await alerter?.drain();
   await pools.closeAll();
+  pipes.close();
   reaper.close();
   try {
     await logger.finish({ status, exitCode, reason: endReason });

@@ -6,6 +6,7 @@
  * and its "escalate" a crash, which its parent's strategy then handles.
  */
 
+import type { PipePool } from '../platform/pipes.ts';
 import type { ProcessStateRow, Stream } from '../record/records.ts';
 import { ActorRunner } from '../runtime/actor.ts';
 import type { Clock, TimerHandle } from '../runtime/clock.ts';
@@ -36,6 +37,8 @@ export interface RuntimeDeps {
   readonly logger: Logger;
   readonly reaper: Reaper;
   readonly pools: ThreadPools;
+  /** Real pipes for process actors' output; null: socket pairs. */
+  readonly pipes: PipePool | null;
   readonly echo: Echo | null;
   readonly random: () => number;
   readonly onBug: (error: unknown) => void;
@@ -287,6 +290,7 @@ export class SupervisorActor implements RunningChild {
               output,
               health,
               reaper: this.deps.reaper,
+              pipes: () => this.deps.pipes?.takePair() ?? null,
               loggedError: (t) => reportError(t.errorType, t.message, t.context),
             },
             events,

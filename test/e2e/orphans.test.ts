@@ -1,3 +1,4 @@
+import { mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { StatusDoc } from '../../src/record/queries.ts';
@@ -9,8 +10,8 @@ runtime: { shutdown_grace_seconds: 2 }
 actors:
 ${[1, 2, 3].map((i) => `  - name: forker${i}\n    script: ${JOB_PY}\n    args: [--grandchild, gc${i}.txt, --pidfile, pid${i}.txt, --forever]\n`).join('')}`;
 
-async function startForkers(dir: string) {
-  const run = startRun(dir);
+async function startForkers(dir: string, env: Record<string, string> = {}) {
+  const run = startRun(dir, [], env);
   const pids = await waitUntil(
     () => {
       const all = [1, 2, 3].flatMap((i) => [
@@ -29,12 +30,17 @@ async function startForkers(dir: string) {
 describe('no orphans', () => {
   it('kill -9 of herder leaves no child or grandchild running', async () => {
     const dir = project(threeForkers);
-    const { run, pids } = await startForkers(dir);
+    const tmp = path.join(dir, 'tmp');
+    mkdirSync(tmp);
+    const { run, pids } = await startForkers(dir, { TMPDIR: tmp });
     try {
       expect(pids.every(alive)).toBe(true);
+      const pipeFolders = () => readdirSync(tmp).filter((f) => f.startsWith('herder-pipes-')); // tsx caches there too
+      expect(pipeFolders()).toHaveLength(1);
       run.child.kill('SIGKILL');
       await run.done;
       await waitUntil(() => pids.every((p) => !alive(p)), 10_000, 'every child and grandchild to be gone');
+      await waitUntil(() => pipeFolders().length === 0, 10_000, 'the reaper to remove the pipes folder');
       // status and report agree: the run crashed, and what its actors were doing then is not known.
       const status = await runCli(['status', '--json'], dir);
       expect(status.code, status.stderr).toBe(0);

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MAIN, project, query, ROOT, runCli, startRun, TSX, waitForActor } from '../helpers/cli.ts';
@@ -38,6 +39,36 @@ actors:
     expect(tail[2]).toBe('bad \uFFFD\uFFFD bytes');
     expect(tail[3]).toBe('no newline at the end');
     expect(query(db, "SELECT * FROM process_errors WHERE error_type = 'output_dropped'")).toEqual([]);
+  });
+
+  it("a job's stdout and stderr are real pipes from a private folder that is gone when the run ends", async () => {
+    const dir = project(`
+actors:
+  - name: kinds
+    command: [sh, -c, 'echo "out=$(stat -L -c %F /proc/$$/fd/1) err=$(stat -L -c %F /proc/$$/fd/2)"; echo to-stderr >&2']
+    requires_loop: true
+    loop_interval: 3600
+`);
+    const tmp = path.join(dir, 'tmp');
+    mkdirSync(tmp);
+    const run = startRun(dir, [], { TMPDIR: tmp });
+    await waitForActor(dir, 'kinds', (a) => a.state === 'loop_wait');
+    const pipeFolders = () => readdirSync(tmp).filter((f) => f.startsWith('herder-pipes-')); // tsx keeps a cache there too
+    const folders = pipeFolders();
+    expect(folders).toHaveLength(1);
+    expect(statSync(path.join(tmp, folders[0] ?? '')).mode & 0o777).toBe(0o700);
+    const r = await run.stop();
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).not.toContain('output pipes unavailable');
+    const lines = query(
+      path.join(dir, 'herder.db'),
+      "SELECT stream, line FROM process_output WHERE process = 'kinds' ORDER BY id",
+    );
+    expect(lines).toEqual([
+      { stream: 'stdout', line: 'out=fifo err=fifo' },
+      { stream: 'stderr', line: 'to-stderr' },
+    ]);
+    expect(pipeFolders()).toEqual([]);
   });
 
   it('status answers from the live run over its socket (0600), then from the file after the run', async () => {

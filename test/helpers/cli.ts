@@ -140,9 +140,13 @@ export function waitForActor(
 }
 
 /** A run with no time limit, to be driven by the test and stopped with SIGTERM. */
-export function startRun(dir: string, extra: readonly string[] = []): Started & { stop(): Promise<CliResult> } {
+export function startRun(
+  dir: string,
+  extra: readonly string[] = [],
+  env: Record<string, string> = {},
+): Started & { stop(): Promise<CliResult> } {
   // A long but finite deadline: a run a failed test never stopped ends by itself.
-  const s = startCli(['run', '--runtime', '15', '--no-echo', ...extra], dir);
+  const s = startCli(['run', '--runtime', '15', '--no-echo', ...extra], dir, env);
   return {
     ...s,
     async stop() {
