@@ -1,4 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { JOB_PY, project, query, ROOT, THREAD_JOB } from '../helpers/cli.ts';
@@ -40,5 +41,12 @@ actors:
       encoding: 'utf8',
     });
     expect(status.stdout).toMatch(/^run 1 · completed/);
+    // Each command is a chunk of its own, loaded when used (a run does not load the dashboard's ink and React).
+    const report = spawnSync(process.execPath, [path.join(ROOT, 'dist', 'main.mjs'), 'report', '-o', 'r.html'], {
+      cwd: dir,
+      encoding: 'utf8',
+    });
+    expect(report.status, report.stderr).toBe(0);
+    expect(readFileSync(path.join(dir, 'r.html'), 'utf8')).toContain('<svg');
   });
 });
