@@ -35,7 +35,7 @@ import {
 } from './lib.ts';
 
 const LINES = 500_000;
-const ROUNDS = QUICK ? 1 : 2;
+const ROUNDS = QUICK ? 1 : 4;
 const FLOOD = path.join(FIXTURES, 'flood.py');
 
 function stampsOf(file: string): { t0: number; t1: number } {

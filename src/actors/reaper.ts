@@ -20,7 +20,9 @@ while IFS=' ' read -r op id; do
     d) folders+=("$id") ;;
   esac
 done
-for f in "\${folders[@]}"; do rm -rf -- "$f"; done
+for f in "\${folders[@]}"; do
+  case "$f" in */herder-pipes-*) rm -rf -- "$f" ;; esac
+done
 [ \${#groups[@]} -eq 0 ] && exit 0
 for id in "\${!groups[@]}"; do kill -TERM -- "-$id" 2>/dev/null; done
 for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
@@ -79,6 +81,7 @@ export class Reaper {
 
   /** A folder of herder's own to remove when the pipe closes, however herder ended. */
   removeOnExit(folder: string): void {
+    if (folder.includes('\n')) return; // one line per message
     this.folders.push(folder);
     this.write(`d ${folder}\n`);
   }

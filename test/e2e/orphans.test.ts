@@ -63,7 +63,10 @@ describe('no orphans', () => {
 
   it('the next run on the same database kills what a dead run left (checked by start time) and marks it crashed', async () => {
     const dir = project(threeForkers);
-    const { run, pids } = await startForkers(dir);
+    const tmp = path.join(dir, 'tmp');
+    mkdirSync(tmp);
+    const pipeFolders = () => readdirSync(tmp).filter((f) => f.startsWith('herder-pipes-')); // tsx caches there too
+    const { run, pids } = await startForkers(dir, { TMPDIR: tmp });
     const herderPid = run.child.pid ?? 0;
     try {
       // Freeze the reaper so that it cannot clean up, then kill herder: the leftovers stay.
@@ -75,12 +78,14 @@ describe('no orphans', () => {
       process.kill(reaper ?? 0, 'SIGKILL');
       await new Promise((r) => setTimeout(r, 300));
       expect(pids.every(alive)).toBe(true);
+      expect(pipeFolders()).toEqual([expect.stringMatching(new RegExp(`^herder-pipes-${herderPid}-`))]);
 
-      const next = await runCli(['--runtime', '0.01', '--no-echo'], dir);
+      const next = await runCli(['--runtime', '0.01', '--no-echo'], dir, { TMPDIR: tmp });
       expect(next.code, next.stderr).toBe(0);
       expect(next.stderr).toContain('run 1: herder (pid');
       expect(next.stderr).toContain('killed 3 leftover process groups; marked crashed');
       await waitUntil(() => pids.every((p) => !alive(p)), 5_000, 'the leftovers to be killed');
+      expect(pipeFolders()).toEqual([]); // the dead run's folder was swept, the new run's removed
       const db = path.join(dir, 'herder.db');
       const runs = query(db, 'SELECT id, status, end_reason FROM runs ORDER BY id');
       expect(runs[0]).toMatchObject({ id: 1, status: 'crashed' });
