@@ -4,7 +4,7 @@ import { setFlagsFromString } from 'node:v8';
 
 // SQLite runs as WebAssembly. V8's optimising tier would recompile it for ~35 MB
 // of memory (and more memory makes every spawn slower); the baseline compiler
-// writes about 20 % slower, which the logging thread can afford. The flag must
+// writes slower (benchmark 7), which the logging thread can afford. The flag must
 // be set before any module compiles WebAssembly, hence the dynamic import.
 setFlagsFromString('--liftoff-only');
 const { main } = await import('./cli/program.ts');
