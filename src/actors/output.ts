@@ -1,6 +1,6 @@
 /**
- * Output capture: bytes from a pipe become lines (UTF-8 with invalid bytes
- * replaced, lines over 64 KiB split), and the tail of stderr is kept for the
+ * Output capture: bytes from a pipe become lines (UTF-8 with invalid bytes and
+ * NULs replaced, lines over 64 KiB split), and the tail of stderr is kept for the
  * error row of a failure. Python tracebacks are recognised as one error.
  */
 import { styleText } from 'node:util';
@@ -20,7 +20,8 @@ export class LineSplitter {
   }
 
   pushText(chunk: string): void {
-    const text = this.partial + chunk;
+    // SQLite's C strings would end a line at a NUL and lose the rest: it is replaced like an invalid byte.
+    const text = this.partial + (chunk.includes('\u0000') ? chunk.replaceAll('\u0000', '\uFFFD') : chunk);
     const parts = text.split('\n');
     this.partial = parts.pop() ?? '';
     const lines: string[] = [];
@@ -33,7 +34,7 @@ export class LineSplitter {
   }
 
   end(): void {
-    const rest = this.partial + this.decoder.decode();
+    const rest = this.partial + this.decoder.decode().replaceAll('\u0000', '\uFFFD');
     this.partial = '';
     if (rest.length > 0) {
       const lines: string[] = [];

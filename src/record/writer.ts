@@ -18,6 +18,7 @@ export class RecordWriter {
   private readonly insOutput: Stmt;
   private readonly upsState: Stmt;
   private readonly insUsage: Stmt;
+  private readonly insOutputLines: Stmt;
   private readonly sincePrune = new Map<string, number>();
 
   constructor(
@@ -31,6 +32,10 @@ export class RecordWriter {
     );
     this.insOutput = db.prepare(
       'INSERT INTO process_output(run_id, ts, process, pid, stream, line) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+    // A batch of lines crosses into SQLite as one JSON array, not one call per line: about twice as many rows a second.
+    this.insOutputLines = db.prepare(
+      'INSERT INTO process_output(run_id, ts, process, pid, stream, line) SELECT ?, ?, ?, ?, ?, value FROM json_each(?)',
     );
     this.insUsage = db.prepare(`INSERT INTO resource_usage(run_id, ts, process, pid, cpu_percent, rss_mb, num_threads,
         num_fds, health, heap_used_mb, elu, mem_percent, available_mb, load1, disk_free_mb)
@@ -73,7 +78,9 @@ export class RecordWriter {
         this.insError.run([this.runId, r.ts, r.process, r.errorType, r.message, r.context]);
         return 0;
       case 'output':
-        for (const line of r.text.split('\n')) this.insOutput.run([this.runId, r.ts, r.process, r.pid, r.stream, line]);
+        if (r.count === 1) this.insOutput.run([this.runId, r.ts, r.process, r.pid, r.stream, r.text]);
+        else
+          this.insOutputLines.run([this.runId, r.ts, r.process, r.pid, r.stream, JSON.stringify(r.text.split('\n'))]);
         this.sincePrune.set(r.process, (this.sincePrune.get(r.process) ?? 0) + r.count);
         return r.count;
       case 'state':

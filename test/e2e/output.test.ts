@@ -41,6 +41,35 @@ actors:
     expect(query(db, "SELECT * FROM process_errors WHERE error_type = 'output_dropped'")).toEqual([]);
   });
 
+  it('lines come back exactly as written: quotes, backslashes, tabs, JSON, non-ASCII, empty lines; a NUL replaced', async () => {
+    const lines = [
+      'plain',
+      'say "hi" and \'bye\'',
+      'back\\slash \\n not a newline',
+      'tab\there',
+      '{"type": "json", "n": [1, 2]}',
+      '',
+      'naïve café – 東京 – 🚀',
+      'nul\u0000inside',
+      '   leading and trailing spaces   ',
+    ];
+    const script = `import sys\nsys.stdout.write(${JSON.stringify(`${lines.join('\n')}\n`)})\n`;
+    const dir = project(`
+actors:
+  - name: odd
+    command: [python3, -c, ${JSON.stringify(script)}]
+    requires_loop: true
+    loop_interval: 3600
+`);
+    const run = startRun(dir);
+    await waitForActor(dir, 'odd', (a) => a.state === 'loop_wait');
+    const r = await run.stop();
+    expect(r.code, r.stderr).toBe(0);
+    const got = query(path.join(dir, 'herder.db'), "SELECT line FROM process_output WHERE process = 'odd' ORDER BY id");
+    // A NUL would end the line in SQLite's C strings: it is replaced, like an invalid byte.
+    expect(got.map((x) => x.line)).toEqual(lines.map((l) => l.replace('\u0000', '\uFFFD')));
+  });
+
   it("a job's stdout and stderr are real pipes from a private folder that is gone when the run ends", async () => {
     const dir = project(`
 actors:
