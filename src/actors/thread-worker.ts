@@ -64,6 +64,18 @@ function loadModule(modulePath: string): Promise<ActorModule> {
   return mod;
 }
 
+/**
+ * The module's run(ctx). A .ts file outside any package with "type": "module"
+ * is loaded as CommonJS, and its ES default export then sits one level down
+ * (`module.exports.default`), where the author put it.
+ */
+function actorFunction(mod: ActorModule): ActorModule['default'] | undefined {
+  const candidates: unknown[] = [mod.default, mod.run];
+  const cjs = mod.default as unknown as { default?: unknown; run?: unknown } | undefined;
+  if (cjs !== null && typeof cjs === 'object') candidates.push(cjs.default, cjs.run);
+  return candidates.find((c) => typeof c === 'function') as ActorModule['default'] | undefined;
+}
+
 /** Heap and event-loop utilisation of this worker, sent every `ms` while a run lasts. */
 function reportUsage(host: Remote<HostApi>, ms: number): NodeJS.Timeout | null {
   if (ms <= 0) return null;
@@ -104,7 +116,7 @@ export default async function runActor(task: ThreadTask): Promise<void> {
   };
   try {
     const mod = await loadModule(task.modulePath);
-    const run = mod.default ?? mod.run;
+    const run = actorFunction(mod);
     if (typeof run !== 'function') {
       throw new TypeError(`${task.modulePath} has no default export run(ctx)`);
     }

@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { project, query, runCli, startRun, THREAD_JOB, waitForActor, waitUntil } from '../helpers/cli.ts';
@@ -28,6 +29,36 @@ actors:
     ]);
     const s = query(db(dir), "SELECT kind, failures FROM process_state WHERE process = 'tloop'")[0];
     expect(s).toEqual({ kind: 'thread', failures: 0 });
+  });
+
+  it("a .ts module in the user's own folder (no package.json: loaded as CommonJS) runs like one in a module package", async () => {
+    const dir = project(`
+actors:
+  - name: mine
+    module: job.ts
+    requires_loop: true
+    loop_interval: 3600
+`);
+    writeFileSync(
+      path.join(dir, 'job.ts'),
+      `interface Ctx { signal: AbortSignal; heartbeat(): void }
+export default async function run(ctx: Ctx): Promise<void> {
+  ctx.heartbeat();
+  const n: number = 6 * 7;
+  console.log(\`answer \${n}\`);
+}
+`,
+    );
+    const check = await runCli(['check'], dir);
+    expect(check.code, check.stdout + check.stderr).toBe(0);
+    const run = startRun(dir);
+    await waitForActor(dir, 'mine', (a) => a.successes >= 1 || a.failures >= 1);
+    const r = await run.stop();
+    expect(r.code, r.stderr).toBe(0);
+    expect(query(db(dir), "SELECT successes, failures FROM process_state WHERE process = 'mine'")).toEqual([
+      { successes: 1, failures: 0 },
+    ]);
+    expect(query(db(dir), "SELECT line FROM process_output WHERE process = 'mine'")).toEqual([{ line: 'answer 42' }]);
   });
 
   it('a thrown error is a failure recorded with its real type, message and stack, then backed off', async () => {
