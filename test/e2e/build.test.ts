@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { JOB_PY, project, query, ROOT, THREAD_JOB } from '../helpers/cli.ts';
@@ -19,7 +19,16 @@ actors:
     env: { JOB_MODE: ok }
     requires_loop: true
     loop_interval: 60
+  - name: mine
+    module: job.ts
+    requires_loop: true
+    loop_interval: 60
 `);
+    // The user's own .ts module, in a folder without package.json: Node loads it as CommonJS.
+    writeFileSync(
+      path.join(dir, 'job.ts'),
+      'export default async function run(ctx: { heartbeat(): void }): Promise<void> {\n  ctx.heartbeat();\n}\n',
+    );
     const r = spawnSync(
       process.execPath,
       [path.join(ROOT, 'dist', 'main.mjs'), 'run', '--runtime', '0.03', '--no-echo'],
@@ -33,6 +42,7 @@ actors:
     const db = path.join(dir, 'herder.db');
     const ok = query(db, 'SELECT process, successes FROM process_state ORDER BY process');
     expect(ok).toEqual([
+      { process: 'mine', successes: 1 },
       { process: 'py', successes: 1 },
       { process: 'th', successes: 1 },
     ]);

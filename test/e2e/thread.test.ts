@@ -31,7 +31,7 @@ actors:
     expect(s).toEqual({ kind: 'thread', failures: 0 });
   });
 
-  it("a .ts module in the user's own folder (no package.json: loaded as CommonJS) runs like one in a module package", async () => {
+  it("a .ts module in the user's own folder, with no package.json, runs and passes check", async () => {
     const dir = project(`
 actors:
   - name: mine
