@@ -90,9 +90,13 @@ export function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('herder')
     .description('supervise long-running data jobs as Erlang-style actors')
     .version(version(), '-v, --version', 'print the version')
-    .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: out });
+    .configureOutput({
+      writeErr: (s) => process.stderr.write(s),
+      writeOut: out,
+      // One line, shaped like herder's own: "herder: what is wrong (the fix)".
+      outputError: (s, write) => write(`herder: ${s.replace(/^error: /, '').trim()} (see --help)\n`),
+    });
 
   const configOption = () => new Option('-c, --config <path>', 'the actors file').default('actors.yaml');
 

@@ -659,12 +659,24 @@ actors:
       const dir = proj(oneActor());
       const r = await runCli(args, dir);
       const out = expectUserError(r);
-      // commander adds a "(run with --help for usage)" hint; the error itself is one line.
-      const errors = out.filter((l) => l !== '(run with --help for usage)');
+      const errors = out;
       expect(errors, r.stderr).toHaveLength(1);
+      expect(errors[0]).toMatch(/^herder/);
       for (const f of has) expect(errors[0]).toContain(f);
       expect(existsSync(path.join(dir, 'herder.db')), 'nothing started').toBe(false);
     });
+  });
+
+  it('a reading command whose actors.yaml does not parse, with no herder.db beside it: one line naming the file and --db', async () => {
+    const dir = emptyDir();
+    writeFileSync(path.join(dir, 'actors.yaml'), 'runtime: { db: data/rec.db }\nactors: [oops\n');
+    for (const args of [['status'], ['logs'], ['ctl', 'reload']]) {
+      const r = await runCli(args, dir);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(
+        /^actors\.yaml: .*line \d+.*; its runtime\.db cannot be read: fix the file, or pass --db F\n$/,
+      );
+    }
   });
 
   it('a reading command run from a folder with neither actors.yaml nor herder.db says so in one line', async () => {

@@ -142,6 +142,19 @@ describe('ctl reload', () => {
       const check = await runCli(['check'], dir);
       expect(bad.stderr).toBe(`${check.stderr}herder ctl reload: refused; the run goes on unchanged\n`);
       expect((await waitForActor(dir, 'a', (x) => x.state === 'running')).pid).toBe(before.pid);
+
+      // Broken YAML: the clients still find the run (with a warning) and the run refuses it like check.
+      writeFileSync(file, `${head}  - name: [a\n`);
+      const broken = await runCli(['ctl', 'reload'], dir);
+      expect(broken.code).toBe(2);
+      const lines = broken.stderr.trim().split('\n');
+      expect(lines[0]).toMatch(
+        /^herder: actors\.yaml: .*; reading herder\.db beside it \(pass --db F if the run uses another\)$/,
+      );
+      expect(lines.at(-1)).toBe('herder ctl reload: refused; the run goes on unchanged');
+      const status = await runCli(['status'], dir);
+      expect(status.code, status.stderr).toBe(0);
+      expect(status.stdout).toContain(' · live');
     } finally {
       await run.stop();
     }
