@@ -6,8 +6,9 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { call, socketPathFor } from '../actors/control.ts';
+import { ROOT_NAME } from '../config/load.ts';
 import { openForRead, reading } from '../record/open.ts';
-import { type EventRow, events, latestRunId } from '../record/queries.ts';
+import { actorNames, type EventRow, events, latestRunId, requireRun, type StatusDoc } from '../record/queries.ts';
 import { HerderError } from '../runtime/errors.ts';
 
 export interface EventsOptions {
@@ -26,6 +27,15 @@ function format(e: EventRow): string {
   return `${t} ${e.process} ${e.kind}: ${e.detail}\n`;
 }
 
+/** An actor the run never had is a mistake in the command, as in `logs`. */
+function checkName(name: string | undefined, names: readonly string[], runId: number): void {
+  if (name === undefined || names.includes(name) || name === ROOT_NAME) return;
+  throw new HerderError(
+    'HERDER_ERR_ARGS',
+    `herder events: no actor named "${name}" in run ${runId} (actors: ${names.join(', ')}, ${ROOT_NAME})`,
+  );
+}
+
 export async function eventsCommand(
   dbPath: string,
   name: string | undefined,
@@ -34,6 +44,12 @@ export async function eventsCommand(
 ): Promise<void> {
   const wanted = (e: EventRow) =>
     (name === undefined || e.process === name) && (o.kind === undefined || e.kind === o.kind);
+  /** A kind that matches nothing may be good news (no giveups) or a typo: say which kinds there are. */
+  const noteKind = (rows: readonly EventRow[]) => {
+    if (o.kind === undefined || rows.some((e) => e.kind === o.kind)) return;
+    const kinds = [...new Set(rows.map((e) => e.kind))].sort();
+    process.stderr.write(`herder events: no "${o.kind}" events (kinds seen: ${kinds.join(', ') || 'none'})\n`);
+  };
   const socket = socketPathFor(dbPath);
   const live = async (): Promise<EventRow[] | null> => {
     try {
@@ -50,15 +66,30 @@ export async function eventsCommand(
     }
     const db = openForRead(dbPath);
     try {
-      rows = reading(dbPath, () => events(db, o.run ?? latestRunId(db), 1_000_000));
+      const runId = o.run ?? reading(dbPath, () => latestRunId(db));
+      reading(dbPath, () => requireRun(db, runId));
+      checkName(
+        name,
+        reading(dbPath, () => actorNames(db, runId)),
+        runId,
+      );
+      rows = reading(dbPath, () => events(db, runId, 1_000_000));
     } finally {
       db.close();
     }
     for (const e of rows.filter(wanted).slice(-o.lines)) write(format(e));
+    noteKind(rows);
     return;
   }
+  const doc = (await call(socket, 'status', {})) as StatusDoc;
+  checkName(
+    name,
+    doc.actors.map((a) => a.name),
+    doc.run.id,
+  );
   let last = 0;
   for (const e of rows.filter(wanted).slice(-o.lines)) write(format(e));
+  if (!o.follow) noteKind(rows);
   last = rows.at(-1)?.id ?? 0;
   while (o.follow) {
     await sleep(FOLLOW_EVERY_MS);

@@ -7,7 +7,15 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { call, socketPathFor } from '../actors/control.ts';
 import { openForRead, reading } from '../record/open.ts';
-import { actorNames, type LogLine, latestRunId, logLines, registerMatch, type StatusDoc } from '../record/queries.ts';
+import {
+  actorNames,
+  type LogLine,
+  latestRunId,
+  logLines,
+  registerMatch,
+  requireRun,
+  type StatusDoc,
+} from '../record/queries.ts';
 import { HerderError } from '../runtime/errors.ts';
 
 export interface LogsOptions {
@@ -104,6 +112,7 @@ export async function logsCommand(
   const db = openForRead(dbPath);
   try {
     const runId = o.run ?? reading(dbPath, () => latestRunId(db));
+    reading(dbPath, () => requireRun(db, runId));
     const names = reading(dbPath, () => actorNames(db, runId));
     if (name !== undefined && !names.includes(name)) {
       throw new HerderError(

@@ -80,13 +80,23 @@ export function latestRunId(db: Db): number {
   return id;
 }
 
-export function statusDoc(db: Db, runId: number, nowS: number, live: boolean): StatusDoc {
+/** The runs row, or a user error that says which runs there are. */
+export function requireRun(db: Db, runId: number): NonNullable<ReturnType<Db['get']>> {
   const r = db.get('SELECT * FROM runs WHERE id = ?', [runId]);
-  if (r === null)
-    throw new HerderError(
-      'HERDER_ERR_NO_RUN',
-      `no run with id ${runId} in this database (see the runs table: SELECT id, started_at, status FROM runs)`,
-    );
+  if (r !== null) return r;
+  const span = db.get('SELECT MIN(id) AS lo, MAX(id) AS hi FROM runs');
+  const [lo, hi] = [num(span?.lo), num(span?.hi)];
+  const holds =
+    lo === null || hi === null
+      ? 'it holds no run yet'
+      : lo === hi
+        ? `it holds run ${lo}`
+        : `it holds runs ${lo} to ${hi}`;
+  throw new HerderError('HERDER_ERR_NO_RUN', `no run with id ${runId} in this database (${holds})`);
+}
+
+export function statusDoc(db: Db, runId: number, nowS: number, live: boolean): StatusDoc {
+  const r = requireRun(db, runId);
   const run: RunStatus = {
     id: runId,
     status: String(r.status),

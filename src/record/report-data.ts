@@ -5,8 +5,8 @@
  * series bucketed to at most SERIES_POINTS points, and state spans.
  */
 
-import { HerderError } from '../runtime/errors.ts';
 import type { Db } from './open.ts';
+import { requireRun } from './queries.ts';
 
 export const SERIES_POINTS = 240;
 export const NOTABLE = [
@@ -76,8 +76,7 @@ export interface RunReport {
 const n = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
 export function reportData(db: Db, runId: number, nowS: number): RunReport {
-  const r = db.get('SELECT * FROM runs WHERE id = ?', [runId]);
-  if (r === null) throw new HerderError('HERDER_ERR_NO_RUN', `no run with id ${runId} in this database`);
+  const r = requireRun(db, runId);
   const startedAt = Number(r.started_at);
   const endedAt = n(r.ended_at);
   const end = endedAt ?? nowS;

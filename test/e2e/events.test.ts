@@ -45,5 +45,23 @@ actors:
     ).toEqual(['run_start:', 'signal:', 'shutdown:', 'run_end:']);
     const loopWaits = await runCli(['events', 'looper', '--kind', 'loop_wait', '-n', '1'], dir);
     expect(loopWaits.stdout).toMatch(/^\S+ \S+ looper loop_wait: next run in 300ms\n$/);
+
+    // Mistakes in the command are said, not answered with nothing.
+    const noActor = await runCli(['events', 'lopper'], dir);
+    expect([noActor.code, noActor.stderr]).toEqual([
+      2,
+      'herder events: no actor named "lopper" in run 1 (actors: looper, steady, _herder)\n',
+    ]);
+    for (const cmd of ['events', 'logs', 'report', 'status']) {
+      const noRun = await runCli([cmd, '--run', '99'], dir);
+      expect([noRun.code, noRun.stderr], cmd).toEqual([
+        2,
+        'herder: no run with id 99 in this database (it holds run 1)\n',
+      ]);
+    }
+    const noKind = await runCli(['events', '--kind', 'giveups'], dir);
+    expect(noKind.code).toBe(0);
+    expect(noKind.stdout).toBe('');
+    expect(noKind.stderr).toMatch(/^herder events: no "giveups" events \(kinds seen: .*loop_wait.*\)\n$/);
   });
 });
