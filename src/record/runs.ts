@@ -44,10 +44,15 @@ export function unfinishedRuns(db: Db): UnfinishedRun[] {
 export function markCrashed(db: Db, id: number, endedAt: number, reason: string): void {
   db.exec('BEGIN');
   db.run(
-    `UPDATE runs SET status = 'crashed', end_reason = ?,
-       ended_at = COALESCE((SELECT MAX(ts) FROM events WHERE run_id = ?), started_at)
-     WHERE id = ?`,
-    [reason, id, id],
+    // When it ended is not known: the last sign of life in the record is the best bound (each lookup is indexed).
+    `UPDATE runs SET status = 'crashed', end_reason = ?2,
+       ended_at = MAX(started_at,
+         COALESCE((SELECT MAX(ts) FROM events WHERE run_id = ?1), 0),
+         COALESCE((SELECT MAX(ts) FROM process_errors WHERE run_id = ?1), 0),
+         COALESCE((SELECT ts FROM process_output WHERE run_id = ?1 ORDER BY id DESC LIMIT 1), 0),
+         COALESCE((SELECT MAX(ts) FROM resource_usage WHERE process = '_system' AND run_id = ?1), 0))
+     WHERE id = ?1`,
+    [id, reason],
   );
   db.run(
     `UPDATE process_state SET state = 'stopped', pid = NULL, detail = 'herder ended without a shutdown'

@@ -100,6 +100,28 @@ describe('no orphans', () => {
     }
   });
 
+  it('a run killed with kill -9 is marked crashed by the next one, ending at its last sign of life, not at its first event', async () => {
+    const dir = project(`
+actors:
+  - name: ticker
+    command: [sh, -c, 'while true; do echo tick; sleep 0.1; done']
+`);
+    const run = startRun(dir);
+    const db = path.join(dir, 'herder.db');
+    await waitForActor(dir, 'ticker', (a) => a.pid !== null);
+    await new Promise((r) => setTimeout(r, 1500)); // ticks reach the record; no event after the start
+    run.child.kill('SIGKILL');
+    await run.done;
+    const next = await runCli(['--runtime', '0.01', '--no-echo'], dir);
+    expect(next.code, next.stderr).toBe(0);
+    const r1 = query(db, 'SELECT started_at, ended_at, status FROM runs WHERE id = 1')[0];
+    const lastTick = Number(query(db, 'SELECT MAX(ts) AS t FROM process_output WHERE run_id = 1')[0]?.t);
+    const lastEvent = Number(query(db, "SELECT MAX(ts) AS t FROM events WHERE run_id = 1 AND kind != 'crashed'")[0]?.t);
+    expect(r1?.status).toBe('crashed');
+    expect(lastTick).toBeGreaterThan(lastEvent + 0.5);
+    expect(Number(r1?.ended_at)).toBe(lastTick);
+  });
+
   it('refuses to start a second run on a database that a live run is using', async () => {
     const dir = project(`
 actors:
