@@ -72,6 +72,8 @@ export interface ChildState {
   runs: number;
   successes: number;
   quickExits: number;
+  /** The restart being scheduled follows an exit 0 that came before reset_after (flapping, not a crash). */
+  earlyExit: boolean;
   hinted: boolean;
   pid: number | null;
   lastStartWall: number | null;
@@ -195,6 +197,7 @@ export function initialState(spec: SupervisorSpec): SupervisorState {
       runs: 0,
       successes: 0,
       quickExits: 0,
+      earlyExit: false,
       hinted: false,
       pid: null,
       lastStartWall: null,
@@ -513,7 +516,9 @@ class Step {
       return;
     }
     if (ran < c.spec.resetAfterMs) c.failures += 1;
+    c.earlyExit = ran < c.spec.resetAfterMs;
     if (!this.giveUpIfExhausted(c, 'exits normally and keeps being restarted')) this.scheduleRestart(c);
+    c.earlyExit = false;
   }
 
   private afterFailure(c: ChildState, f: Failure, ran: number): void {
@@ -647,10 +652,12 @@ class Step {
     const others = kept.filter((n) => n !== c.spec.name);
     const limit = c.spec.maxRestarts > 0 ? ` of ${c.spec.maxRestarts}` : '';
     const withOthers = others.length > 0 ? `, with ${others.join(', ')} (${this.s.spec.strategy})` : '';
+    // An early exit 0 is counted like a failure (flapping), but it is not a crash: say so.
+    const early = c.earlyExit ? `: exited 0 before staying up ${formatMs(c.spec.resetAfterMs)}` : '';
     this.event(
       c.spec.name,
       'restart',
-      `restart in ${formatMs(dueAt - this.ctx.now)} (failure ${c.failures}${limit} in a row${withOthers})`,
+      `restart in ${formatMs(dueAt - this.ctx.now)} (failure ${c.failures}${limit} in a row${early}${withOthers})`,
     );
     if (dueAt > this.ctx.now) {
       this.fx.push({ type: 'set_timer', key: timerKeys.group(id), ms: dueAt - this.ctx.now });

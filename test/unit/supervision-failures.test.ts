@@ -105,6 +105,12 @@ describe('continuous actor that exits 0 quickly', () => {
     sim.start();
     expect(crashRepeatedly(sim, 'report', 3, exits.normal())).toEqual([1_000, 2_000, 4_000]);
     expect(errors(sim.log)).toEqual([]);
+    // Counted like failures (flapping), but the events say it was no crash.
+    expect(events(sim.log, 'restart').map((e) => e.detail)).toEqual([
+      'restart in 1s (failure 1 in a row: exited 0 before staying up 1m00s)',
+      'restart in 2s (failure 2 in a row: exited 0 before staying up 1m00s)',
+      'restart in 4s (failure 3 in a row: exited 0 before staying up 1m00s)',
+    ]);
   });
 
   it('gets no hint when a long run comes between quick exits', () => {
