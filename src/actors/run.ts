@@ -53,6 +53,8 @@ function cleanUpAfter(run: UnfinishedRun): string {
   return `herder (pid ${run.pid}) ended without a shutdown; killed ${killed} leftover process group${killed === 1 ? '' : 's'}`;
 }
 
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
 /** FIFOs kept ready for process actors' starts after the first wave (two per start). */
 const PIPE_SPARE = 16;
 
@@ -442,7 +444,7 @@ async function runWith(
 
   note(
     'run_start',
-    `run ${runId}: ${spec.root.children.length} actors from ${spec.configPath}, ${
+    `run ${runId}: ${plural(allWorkers(spec.root).length, 'actor')} from ${spec.configPath}, ${
       spec.maxRuntimeMs === null ? 'no time limit' : `stopping after ${formatMs(spec.maxRuntimeMs)}`
     }`,
   );

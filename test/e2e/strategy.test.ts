@@ -108,6 +108,9 @@ actors:
     const s = state(dir);
     expect(s.feeds).toMatchObject({ state: 'fatal' });
     expect(s.steady).toMatchObject({ runs: 1, restarts: 0 });
+    // The run counts its actors as check does: workers at every level, not the root's children.
+    const start = query(db, "SELECT detail FROM events WHERE kind = 'run_start'");
+    expect(String(start[0]?.detail)).toMatch(/^run 1: 2 actors from /);
   });
 
   it('the root over its intensity ends the run with exit 1 and an escalate event', async () => {
