@@ -108,9 +108,20 @@ actors:
     const s = state(dir);
     expect(s.feeds).toMatchObject({ state: 'fatal' });
     expect(s.steady).toMatchObject({ runs: 1, restarts: 0 });
-    // The run counts its actors as check does: workers at every level, not the root's children.
-    const start = query(db, "SELECT detail FROM events WHERE kind = 'run_start'");
-    expect(String(start[0]?.detail)).toMatch(/^run 1: 2 actors from /);
+  });
+
+  it('counts its actors as check does: workers at every level, not the root children', async () => {
+    const dir = project(`
+actors:
+  - supervisor: feeds
+    actors:
+${['a', 'b', 'c'].map((n) => `      - name: ${n}\n        command: [sleep, "60"]\n`).join('')}`);
+    const check = await runCli(['check'], dir);
+    expect(check.stdout).toContain('OK: 3 actors');
+    const r = await runCli(['--runtime', '0.01', '--no-echo'], dir);
+    expect(r.code, r.stderr).toBe(0);
+    const start = query(path.join(dir, 'herder.db'), "SELECT detail FROM events WHERE kind = 'run_start'");
+    expect(String(start[0]?.detail)).toMatch(/^run 1: 3 actors from /);
   });
 
   it('the root over its intensity ends the run with exit 1 and an escalate event', async () => {
