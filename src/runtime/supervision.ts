@@ -538,7 +538,8 @@ class Step {
       c.status = { tag: 'stopped', why: 'temporary: not restarted after a failure' };
       return;
     }
-    if (!this.giveUpIfExhausted(c, `last failure: ${f.errorType}: ${f.message}`)) this.scheduleRestart(c);
+    if (!this.giveUpIfExhausted(c, `last failure: ${f.errorType}${f.message === '' ? '' : `: ${f.message}`}`))
+      this.scheduleRestart(c);
   }
 
   /** A run_timeout stop overtaken by a group restart still counts as the failure it was. */
