@@ -61,12 +61,11 @@ export async function eventsCommand(
   };
   let rows = o.run === undefined ? await live() : null;
   if (rows === null) {
-    if (o.follow && o.run === undefined) {
-      throw new HerderError('HERDER_ERR_NOT_LIVE', `herder events -f: no live run answers on ${socket}`);
-    }
+    let runIdShown = 0;
     const db = openForRead(dbPath);
     try {
       const runId = o.run ?? reading(dbPath, () => latestRunId(db));
+      runIdShown = runId;
       reading(dbPath, () => requireRun(db, runId));
       checkName(
         name,
@@ -79,6 +78,8 @@ export async function eventsCommand(
     }
     for (const e of rows.filter(wanted).slice(-o.lines)) write(format(e));
     noteKind(rows);
+    // As `logs -f`: what the file holds, then why there is nothing to follow.
+    if (o.follow) process.stderr.write(`herder events: run ${runIdShown} is not live; nothing to follow\n`);
     return;
   }
   const doc = (await call(socket, 'status', {})) as StatusDoc;

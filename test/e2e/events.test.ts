@@ -59,6 +59,9 @@ actors:
         'herder: no run with id 99 in this database (it holds run 1)\n',
       ]);
     }
+    const notLive = await runCli(['events', '-f', '-n', '1'], dir);
+    expect([notLive.code, notLive.stderr]).toEqual([0, 'herder events: run 1 is not live; nothing to follow\n']);
+    expect(notLive.stdout).toMatch(/ _herder run_end: /);
     const noKind = await runCli(['events', '--kind', 'giveups'], dir);
     expect(noKind.code).toBe(0);
     expect(noKind.stdout).toBe('');
