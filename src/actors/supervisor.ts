@@ -59,6 +59,24 @@ export interface Parent {
   exited(exit: Exit): void;
 }
 
+/**
+ * A restarted subtree starts afresh, as in OTP (consecutive failures, restart
+ * intensity), but the run's record keeps counting: runs, successes, failures
+ * and restarts of its actors carry over from the instance it replaces.
+ */
+function carryCounts(fresh: SupervisorState, before: SupervisorState | undefined): SupervisorState {
+  if (before === undefined) return fresh;
+  return {
+    ...fresh,
+    children: fresh.children.map((c) => {
+      const b = before.children.find((x) => x.spec.name === c.spec.name);
+      return b === undefined
+        ? c
+        : { ...c, runs: b.runs, successes: b.successes, failuresTotal: b.failuresTotal, restarts: b.restarts };
+    }),
+  };
+}
+
 export class SupervisorActor implements RunningChild {
   private readonly runner: ActorRunner<SupervisorState, SupervisorMsg, Effect>;
   private readonly handles = new Map<string, RunningChild>();
@@ -67,15 +85,21 @@ export class SupervisorActor implements RunningChild {
   /** Error-pattern watches per worker, kept across its runs so that counts add up. */
   private readonly patterns = new Map<string, PatternWatch>();
 
+  /** The latest instance of each nested supervisor: a restarted subtree carries its counts on. */
+  private readonly nested: Map<string, SupervisorActor>;
+
+  /** `previous`: the instance this one replaces when its parent restarts the subtree. */
   constructor(
     readonly spec: SupervisorSpec,
     private readonly deps: RuntimeDeps,
     private readonly parent: Parent,
+    previous?: SupervisorActor,
   ) {
     const clock = deps.clock;
     for (const c of spec.children) deps.owners.set(c.name, this);
+    this.nested = previous?.nested ?? new Map();
     this.runner = new ActorRunner(
-      initialState(spec),
+      carryCounts(initialState(spec), previous?.state),
       {
         transition: (s, m) => transition(s, m, { now: clock.now(), wall: clock.wall(), random: deps.random() }),
       },
@@ -226,7 +250,8 @@ export class SupervisorActor implements RunningChild {
     const events = this.childEvents(name);
     const spec: ChildSpec = c.spec;
     if (spec.kind === 'supervisor') {
-      const nested = new SupervisorActor(spec, this.deps, { exited: events.exited });
+      const nested = new SupervisorActor(spec, this.deps, { exited: events.exited }, this.nested.get(name));
+      this.nested.set(name, nested);
       this.handles.set(name, nested);
       events.started(null, null);
       nested.start();

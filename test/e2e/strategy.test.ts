@@ -108,6 +108,12 @@ actors:
     const s = state(dir);
     expect(s.feeds).toMatchObject({ state: 'fatal' });
     expect(s.steady).toMatchObject({ runs: 1, restarts: 0 });
+    // The restarted subtree starts afresh, but the record keeps counting its actor's runs and failures.
+    const starts = query(db, "SELECT COUNT(*) AS n FROM events WHERE process = 'flapping' AND kind = 'start'")[0]?.n;
+    expect(Number(starts)).toBeGreaterThanOrEqual(4);
+    expect(s.flapping).toMatchObject({ runs: Number(starts) });
+    const failures = query(db, "SELECT failures FROM process_state WHERE process = 'flapping'")[0]?.failures;
+    expect(Number(failures)).toBe(Number(starts));
   });
 
   it('counts its actors as check does: workers at every level, not the root children', async () => {
