@@ -53,6 +53,8 @@ actors:
       /<svg class="chart" role="img" aria-label="CPU %"[^>]*>[\s\S]*?<path d="M[\d.]+,[\d.]+( L[\d.]+,[\d.]+)+"/,
     );
     expect(html).toContain('aria-label="worker running spans"');
+    // A sparse series is drawn as dots too, so a single sample still shows.
+    expect(html).toMatch(/aria-label="CPU %"[^>]*>[\s\S]*?<circle cx="[\d.]+" cy="[\d.]+" r="2" class="dot"\/>/);
     expect(html).toMatch(
       /<h2>Errors by type<\/h2>\n<table>[\s\S]*<tr><td>failing<\/td><td>ValueError<\/td><td>2<\/td>/,
     );
