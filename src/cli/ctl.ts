@@ -21,6 +21,12 @@ export async function ctlCommand(dbPath: string, op: string, name: string | unde
   if (!(CTL_OPS as readonly string[]).includes(op)) {
     throw new HerderError('HERDER_ERR_ARGS', `herder ctl: unknown command "${op}" (use one of ${CTL_OPS.join(', ')})`);
   }
+  if (name !== undefined && ['status', 'shutdown', 'reload'].includes(op)) {
+    throw new HerderError(
+      'HERDER_ERR_ARGS',
+      `herder ctl ${op}: takes no actor name (got "${name}"); to steer one actor: ctl start|stop|restart|pause|resume NAME`,
+    );
+  }
   const socket = socketPathFor(dbPath);
   const live = async <T>(method: string, params: Record<string, unknown>): Promise<T> => {
     try {

@@ -110,6 +110,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--echo', "print each actor's output, prefixed by its name (default when stdout is a terminal)")
     .option('--no-echo', 'do not print actor output')
     .argument('[command...]') // only to name a mistyped command; see the action
+    .usage('[options]')
     .action(async (words: string[], flags: RunFlags) => {
       const [command, ...rest] = words;
       if (command !== undefined) {

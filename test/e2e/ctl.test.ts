@@ -102,6 +102,11 @@ actors:
     expect(r.code).toBe(1);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/herder ctl: no live run answers on .*herder\.sock \(start one with `herder run`\)/);
+    const extra = await runCli(['ctl', 'status', 'a'], dir);
+    expect([extra.code, extra.stderr]).toEqual([
+      2,
+      'herder ctl status: takes no actor name (got "a"); to steer one actor: ctl start|stop|restart|pause|resume NAME\n',
+    ]);
   });
 });
 
