@@ -74,23 +74,29 @@ class SourceError(Exception):
 
 
 class ConfigProblem(Exception):
-    pass
+    """Every problem of a config file, one line each (as `herder check` reports them)."""
 
-
-def _problem(path, key, what):
-    return ConfigProblem(f"{path}: {key}: {what}")
+    def __init__(self, lines):
+        super().__init__("\n".join(lines))
+        self.lines = lines
 
 
 def _check(path, c):
-    """The same rules as the TypeScript collector's schema (market/config.ts)."""
+    """The same rules as the TypeScript collector's schema (market/config.ts); returns every problem."""
     import re
+
+    problems = []
+
+    def problem(key, what):
+        problems.append(f"{path}: {key}: {what}")
 
     tickers = c.get("tickers")
     if not isinstance(tickers, list) or not tickers:
-        raise _problem(path, "tickers", "a non-empty list of symbols such as [\"AAPL\"]")
-    for i, t in enumerate(tickers):
-        if not isinstance(t, str) or not re.fullmatch(r"[A-Za-z0-9^.=-]{1,20}", t):
-            raise _problem(path, f"tickers.{i}", "a ticker symbol such as AAPL or ^GSPC")
+        problem("tickers", "a non-empty list of symbols such as [\"AAPL\"]")
+    else:
+        for i, t in enumerate(tickers):
+            if not isinstance(t, str) or not re.fullmatch(r"[A-Za-z0-9^.=-]{1,20}", t):
+                problem(f"tickers.{i}", "a ticker symbol such as AAPL or ^GSPC")
 
     def number(key, lo, hi=None, integer=False, lo_open=False):
         v = c[key]
@@ -98,7 +104,7 @@ def _check(path, c):
         ok = ok and (v > lo if lo_open else v >= lo) and (hi is None or v <= hi)
         if not ok:
             rng = f"{'more than' if lo_open else 'at least'} {lo}" + (f" and at most {hi}" if hi is not None else "")
-            raise _problem(path, key, f"{'a whole number' if integer else 'a number'} {rng}")
+            problem(key, f"{'a whole number' if integer else 'a number'} {rng}")
 
     number("days", 1, 366, integer=True)
     number("max_stale_hours", 0, lo_open=True)
@@ -107,32 +113,35 @@ def _check(path, c):
     number("retry_delay_seconds", 0)
     for key in ("yahoo", "stooq", "demo"):
         if not isinstance(c[key], bool):
-            raise _problem(path, key, "true or false")
+            problem(key, "true or false")
     for key in ("db", "yahoo_url", "stooq_url", "stooq_suffix"):
         if not isinstance(c[key], str) or (key != "stooq_suffix" and not c[key]):
-            raise _problem(path, key, "a string")
-    if not c["yahoo_url"].startswith(("http://", "https://")):
-        raise _problem(path, "yahoo_url", "an http:// or https:// URL")
-    if "{symbol}" not in c["stooq_url"]:
-        raise _problem(path, "stooq_url", "a URL with {symbol} where the symbol goes")
-    c["days"], c["tries"] = int(c["days"]), int(c["tries"])
+            problem(key, "a string")
+    if isinstance(c["yahoo_url"], str) and c["yahoo_url"] and not c["yahoo_url"].startswith(("http://", "https://")):
+        problem("yahoo_url", "an http:// or https:// URL")
+    if isinstance(c["stooq_url"], str) and c["stooq_url"] and "{symbol}" not in c["stooq_url"]:
+        problem("stooq_url", "a URL with {symbol} where the symbol goes")
+    if not problems:
+        c["days"], c["tries"] = int(c["days"]), int(c["tries"])
+    return problems
 
 
 def load_config(path, db_override=None):
     if not os.path.exists(path):
-        raise ConfigProblem(f"{path}: not found (pass --config PATH or set MARKET_DATA_CONFIG)")
+        raise ConfigProblem([f"{path}: not found (pass --config PATH or set MARKET_DATA_CONFIG)"])
     try:
         with open(path, encoding="utf-8") as f:
             raw = json.load(f)
     except ValueError as e:
-        raise ConfigProblem(f"{path}: not valid JSON: {e}") from None
+        raise ConfigProblem([f"{path}: not valid JSON: {e}"]) from None
     if not isinstance(raw, dict):
-        raise ConfigProblem(f"{path}: expected a JSON object")
-    unknown = sorted(set(raw) - set(DEFAULTS) - {"tickers"})
-    if unknown:
-        raise ConfigProblem(f"{path}: {', '.join(unknown)}: unknown key (known: tickers, {', '.join(DEFAULTS)})")
+        raise ConfigProblem([f"{path}: expected a JSON object"])
+    known = ", ".join(DEFAULTS)
+    problems = [f"{path}: {k}: unknown key (known: tickers, {known})" for k in sorted(set(raw) - set(DEFAULTS) - {"tickers"})]
     c = dict(DEFAULTS, **raw)
-    _check(path, c)
+    problems += _check(path, c)
+    if problems:
+        raise ConfigProblem(problems)
     base = os.path.dirname(os.path.abspath(path))
     c["db"] = os.path.abspath(db_override) if db_override else os.path.join(base, c["db"])
     return c
@@ -423,7 +432,8 @@ def main():
     try:
         c = load_config(args.config, args.db)
     except ConfigProblem as e:
-        print(f"market_data_collector: {e}", file=sys.stderr)
+        for line in e.lines:
+            print(f"market_data_collector: {line}", file=sys.stderr)
         return 2
     if args.demo:
         c["demo"] = True

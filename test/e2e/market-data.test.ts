@@ -325,6 +325,13 @@ describe('the market-data collector', () => {
     );
     expect(bars(dir, 'empty.db')).toEqual([]);
 
+    writeFileSync(path.join(dir, 'two.json'), JSON.stringify({ tickers: [], tries: 0 }));
+    const two = await run('python3', [COLLECTOR_PY, '--config', 'two.json'], { cwd: dir }).catch((e) => e);
+    expect([two.code, two.stderr]).toEqual([
+      2,
+      'market_data_collector: two.json: tickers: a non-empty list of symbols such as ["AAPL"]\n' +
+        'market_data_collector: two.json: tries: a whole number at least 1 and at most 10\n',
+    ]); // every problem at once, as the TypeScript collector and herder check report them
     writeFileSync(path.join(dir, 'market.json'), JSON.stringify({ tickers: ['AAPL'], dayz: 3 }));
     const bad = await py([]);
     expect(bad.code).toBe(2);
