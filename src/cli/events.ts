@@ -61,33 +61,35 @@ export async function eventsCommand(
   };
   let rows = o.run === undefined ? await live() : null;
   if (rows === null) {
-    let runIdShown = 0;
     const db = openForRead(dbPath);
+    let runId: number;
     try {
-      const runId = o.run ?? reading(dbPath, () => latestRunId(db));
-      runIdShown = runId;
-      reading(dbPath, () => requireRun(db, runId));
+      runId = o.run ?? reading(dbPath, () => latestRunId(db));
+      const id = runId;
+      reading(dbPath, () => requireRun(db, id));
       checkName(
         name,
-        reading(dbPath, () => actorNames(db, runId)),
-        runId,
+        reading(dbPath, () => actorNames(db, id)),
+        id,
       );
-      rows = reading(dbPath, () => events(db, runId, 1_000_000));
+      rows = reading(dbPath, () => events(db, id, 1_000_000));
     } finally {
       db.close();
     }
     for (const e of rows.filter(wanted).slice(-o.lines)) write(format(e));
     noteKind(rows);
     // As `logs -f`: what the file holds, then why there is nothing to follow.
-    if (o.follow) process.stderr.write(`herder events: run ${runIdShown} is not live; nothing to follow\n`);
+    if (o.follow) process.stderr.write(`herder events: run ${runId} is not live; nothing to follow\n`);
     return;
   }
-  const doc = (await call(socket, 'status', {})) as StatusDoc;
-  checkName(
-    name,
-    doc.actors.map((a) => a.name),
-    doc.run.id,
-  );
+  if (name !== undefined) {
+    const doc = (await call(socket, 'status', {})) as StatusDoc;
+    checkName(
+      name,
+      doc.actors.map((a) => a.name),
+      doc.run.id,
+    );
+  }
   let last = 0;
   for (const e of rows.filter(wanted).slice(-o.lines)) write(format(e));
   if (!o.follow) noteKind(rows);
