@@ -99,6 +99,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
     });
 
   const configOption = () => new Option('-c, --config <path>', 'the actors file').default('actors.yaml');
+  const dbOption = () => new Option('--db <path>', 'the database file (default: runtime.db in the config)');
+  const runOption = () => new Option('--run <id>', 'a finished run instead of the latest').argParser(positiveInt);
 
   program
     .command('run', { isDefault: true })
@@ -106,7 +108,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .addOption(configOption())
     .addOption(new Option('-r, --runtime <minutes>', 'stop after this many minutes (0 = no limit)').argParser(minutes))
     .option('--test', 'a short test run: 5 minutes')
-    .option('--db <path>', 'the database file (default: runtime.db in the config)')
+    .addOption(dbOption())
     .option('--echo', "print each actor's output, prefixed by its name (default when stdout is a terminal)")
     .option('--no-echo', 'do not print actor output')
     .argument('[command...]') // only to name a mistyped command; see the action
@@ -146,9 +148,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .command('status')
     .description('show the current or last run: one row per actor')
     .addOption(configOption())
-    .option('--db <path>', 'the database file (default: runtime.db in the config)')
+    .addOption(dbOption())
     .option('--json', 'print the status as JSON (format herder.status/1)')
-    .addOption(new Option('--run <id>', 'a finished run instead of the latest').argParser(positiveInt))
+    .addOption(runOption())
     .option('-w, --watch', 'a live dashboard, refreshed every second (keys: arrows, l, r, s, p, q)')
     .action(async (flags: { config: string; db?: string; json?: boolean; run?: number; watch?: boolean }) => {
       if (flags.watch === true) {
@@ -169,7 +171,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--report', 'write a report (same as report)')
     .option('-o, --output <file>', 'with --report: the file; .txt .md .html .json pick the format')
     .addOption(configOption())
-    .option('--db <path>', 'the database file (default: runtime.db in the config)')
+    .addOption(dbOption())
     .action(async (flags: { config: string; db?: string; watch?: boolean; report?: boolean; output?: string }) => {
       if (flags.report === true) {
         const { reportCommand } = await import('./report.ts');
@@ -185,11 +187,11 @@ export function buildProgram(setExit: (code: number) => void): Command {
   program
     .command('report')
     .description('one run summed up: text, markdown, html (with charts) or json')
-    .addOption(new Option('--run <id>', 'a finished run instead of the latest').argParser(positiveInt))
+    .addOption(runOption())
     .option('--format <format>', 'text | markdown | html | json (default: from --output, else text)')
     .option('-o, --output <file>', 'write to a file; .txt .md .html .json pick the format')
     .addOption(configOption())
-    .option('--db <path>', 'the database file (default: runtime.db in the config)')
+    .addOption(dbOption())
     .action(async (flags: { config: string; db?: string; run?: number; format?: string; output?: string }) => {
       const { reportCommand } = await import('./report.ts');
       const text = await reportCommand(resolveDbPath(flags), flags);
@@ -207,9 +209,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .addOption(new Option('--stream <stream>', 'only stdout or stderr').choices(['stdout', 'stderr']))
     .option('--since <duration>', 'only lines newer than this (90s, 10m, 2h, 1d)')
     .option('--grep <regex>', 'only lines matching this regular expression')
-    .addOption(new Option('--run <id>', 'a finished run instead of the latest').argParser(positiveInt))
+    .addOption(runOption())
     .addOption(configOption())
-    .option('--db <path>', 'the database file (default: runtime.db in the config)')
+    .addOption(dbOption())
     .action(
       async (
         name: string | undefined,
@@ -237,9 +239,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('-f, --follow', 'keep printing new events of the live run')
     .addOption(new Option('-n, --lines <count>', 'how many of the newest events').default(50).argParser(positiveInt))
     .option('--kind <kind>', 'only events of this kind (start, exit, restart, loop_wait, health, giveup, …)')
-    .addOption(new Option('--run <id>', 'a finished run instead of the latest').argParser(positiveInt))
+    .addOption(runOption())
     .addOption(configOption())
-    .option('--db <path>', 'the database file (default: runtime.db in the config)')
+    .addOption(dbOption())
     .action(
       async (
         name: string | undefined,
