@@ -8,7 +8,8 @@
 import { availableParallelism, totalmem } from 'node:os';
 import { loadConfig, ROOT_NAME } from '../config/load.ts';
 import { PipePool } from '../platform/pipes.ts';
-import { isSameProcess, procStartTime, signalGroup } from '../platform/proc.ts';
+import { isRunning, isSameProcess, procStartTime, signalGroup } from '../platform/proc.ts';
+import { waitForOwnerToGo } from '../record/owner.ts';
 import type { StatusDoc } from '../record/queries.ts';
 import type { UnfinishedRun } from '../record/runs.ts';
 import { type Clock, systemClock } from '../runtime/clock.ts';
@@ -164,6 +165,9 @@ export function describeReload(before: SupervisorSpec, after: SupervisorSpec): s
   ].join('; ');
 }
 
+/** How long a new run waits for the herder that holds its database to let go (one being killed, or ending). */
+const OWNER_GRACE_MS = 3_000;
+
 /** SIGINTs closer together than this are one Ctrl-C delivered twice. */
 const SAME_PRESS_MS = 500;
 
@@ -237,13 +241,15 @@ async function runWith(
   };
   let runId: number;
   try {
+    await waitForOwnerToGo(spec.dbPath, OWNER_GRACE_MS);
     const { unfinished, staleLockOf } = await logger.open(params);
     if (staleLockOf !== null) {
       opts.warn(
         `herder: ${spec.dbPath}: removed the lock left by herder pid ${staleLockOf}, which was killed mid-write`,
       );
     }
-    const live = unfinished.find((r) => r.pid !== process.pid && isSameProcess(r.pid, r.pidStart));
+    // A zombie is not live: a herder killed a moment ago stays one until its parent reaps it.
+    const live = unfinished.find((r) => r.pid !== process.pid && isRunning(r.pid, r.pidStart));
     if (live !== undefined) {
       throw new HerderError(
         'HERDER_ERR_ALREADY_RUNNING',

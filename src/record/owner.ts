@@ -8,7 +8,7 @@
  * the interrupted write from its journal on the next open.
  */
 import { existsSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
-import { isSameProcess, procStartTime } from '../platform/proc.ts';
+import { isRunning, procStartTime } from '../platform/proc.ts';
 
 const lockDir = (file: string) => `${file}.lock`;
 const ownerFile = (file: string) => `${file}.owner`;
@@ -19,6 +19,36 @@ export function claimOwnership(file: string): void {
 
 export function releaseOwnership(file: string): void {
   rmSync(ownerFile(file), { force: true });
+}
+
+/** The herder that holds the file now, when one is still running (a zombie has let go). */
+function runningOwner(file: string): number | null {
+  let text: string;
+  try {
+    text = readFileSync(ownerFile(file), 'utf8');
+  } catch {
+    return null;
+  }
+  const [pidText, start] = text.trim().split(' ');
+  const pid = Number(pidText);
+  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return null;
+  return start === undefined || start === ''
+    ? procStartTime(pid) === null
+      ? null
+      : pid
+    : isRunning(pid, start)
+      ? pid
+      : null;
+}
+
+/**
+ * A herder that is ending (killed, or finishing its shutdown) lets go of the
+ * file within moments: a run started right after it waits up to `ms` for that
+ * before it looks at who holds the file, instead of refusing at once.
+ */
+export async function waitForOwnerToGo(file: string, ms: number): Promise<void> {
+  const until = Date.now() + ms;
+  while (runningOwner(file) !== null && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
 }
 
 /**
@@ -32,7 +62,7 @@ export function clearStaleLock(file: string): number | null {
   const pid = Number(pidText);
   if (!Number.isInteger(pid) || pid <= 0) return null;
   // Without a start time, a live pid might be the owner: leave the lock alone.
-  const alive = start === undefined || start === '' ? procStartTime(pid) !== null : isSameProcess(pid, start);
+  const alive = start === undefined || start === '' ? procStartTime(pid) !== null : isRunning(pid, start);
   if (pid === process.pid || alive) return null;
   try {
     rmdirSync(lockDir(file));

@@ -1,8 +1,9 @@
-import { mkdirSync, readdirSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { StatusDoc } from '../../src/record/queries.ts';
-import { alive, JOB_PY, project, query, runCli, startRun, waitForActor, waitUntil } from '../helpers/cli.ts';
+import { alive, JOB_PY, MAIN, project, query, runCli, startRun, TSX, waitForActor, waitUntil } from '../helpers/cli.ts';
 import { childrenOf, cmdline, killAll, readPids } from '../helpers/procs.ts';
 
 const threeForkers = `
@@ -120,6 +121,56 @@ actors:
     expect(r1?.status).toBe('crashed');
     expect(lastTick).toBeGreaterThan(lastEvent + 0.5);
     expect(Number(r1?.ended_at)).toBe(lastTick);
+  });
+
+  it('a run started right after a kill -9 of herder, whose parent has not reaped it yet, starts and marks the old run crashed', async () => {
+    const dir = project(`
+actors:
+  - name: sleeper
+    command: [sleep, "60"]
+`);
+    // A parent that never waits for its child (as under nohup/setsid, or a wrapper busy elsewhere): the killed
+    // herder stays a zombie with its pid and start time unchanged.
+    const parent = spawn(
+      'python3',
+      [
+        '-c',
+        'import subprocess, sys, time\np = subprocess.Popen(sys.argv[1:], start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\nprint(p.pid, flush=True)\ntime.sleep(120)',
+        process.execPath,
+        '--import',
+        TSX,
+        MAIN,
+        'run',
+        '--runtime',
+        '15',
+        '--no-echo',
+      ],
+      { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    try {
+      const herderPid = await new Promise<number>((resolve) =>
+        parent.stdout?.once('data', (d: Buffer) => resolve(Number(String(d).trim()))),
+      );
+      const sleeper = await waitForActor(dir, 'sleeper', (a) => a.pid !== null);
+      process.kill(-herderPid, 'SIGKILL'); // herder's whole group, as a cgroup kill or kill -9 -PGID does
+      const state = () => readFileSync(`/proc/${herderPid}/stat`, 'utf8').split(') ')[1]?.[0];
+      await waitUntil(() => state() === 'Z', 5_000, 'herder to be a zombie');
+      const next = await runCli(['--runtime', '0.02', '--no-echo'], dir);
+      expect(state()).toBe('Z'); // still unreaped when the next run looked
+      expect(next.code, next.stderr).toBe(0);
+      expect(next.stderr).toMatch(
+        /herder: run 1: herder \(pid \d+\) ended without a shutdown; killed \d leftover process groups?; marked crashed/,
+      );
+      expect(next.stderr).not.toContain('still live');
+      const runs = query(path.join(dir, 'herder.db'), 'SELECT id, status FROM runs ORDER BY id');
+      expect(runs).toEqual([
+        { id: 1, status: 'crashed' },
+        { id: 2, status: 'completed' },
+      ]);
+      await waitUntil(() => !alive(sleeper.pid ?? 0), 5_000, "the old run's actor to be gone");
+    } finally {
+      parent.kill('SIGKILL');
+    }
   });
 
   it('refuses to start a second run on a database that a live run is using', async () => {
