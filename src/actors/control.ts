@@ -26,9 +26,15 @@ interface Request {
   params?: Record<string, unknown>;
 }
 
+/** How long closing the socket waits for answers still being computed (a shutdown's own answer among them). */
+const CLOSE_WAIT_MS = 2_000;
+
 export class ControlServer {
   private readonly server: net.Server;
   private readonly sockets = new Set<net.Socket>();
+  /** Answers being computed: close() lets them reach their callers. */
+  private readonly answering = new Set<Promise<void>>();
+  private closing = false;
 
   constructor(
     readonly path: string,
@@ -56,7 +62,9 @@ export class ControlServer {
         const line = buffer.slice(0, nl);
         buffer = buffer.slice(nl + 1);
         if (line.trim() !== '') {
-          this.answer(socket, line).catch(() => socket.destroy());
+          const answer = this.answer(socket, line).catch(() => socket.destroy());
+          this.answering.add(answer);
+          void answer.finally(() => this.answering.delete(answer));
         }
       }
       if (buffer.length > 1024 * 1024) socket.destroy();
@@ -87,6 +95,10 @@ export class ControlServer {
       return;
     }
     const params = typeof req.params === 'object' && req.params !== null ? req.params : {};
+    if (this.closing) {
+      this.reply(socket, { id, error: { code: -32001, message: 'the run is ending; it answers no more requests' } });
+      return;
+    }
     try {
       this.reply(socket, { id, result: await method(params) });
     } catch (e) {
@@ -130,9 +142,28 @@ export class ControlServer {
     }
   }
 
+  /**
+   * Stops listening once the answers under way have gone out: the answer to
+   * a shutdown is written before the run ends, not lost with it.
+   */
   async close(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.closing = true;
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.answering]),
+      new Promise((r) => {
+        timer = setTimeout(r, CLOSE_WAIT_MS);
+      }),
+    ]);
+    clearTimeout(timer);
+    // end() lets a written answer reach its reader; whoever does not hang up is cut off shortly after.
+    for (const s of this.sockets) s.end();
+    const cut = setTimeout(() => {
+      for (const s of this.sockets) s.destroy();
+    }, 500);
+    await closed;
+    clearTimeout(cut);
     try {
       unlinkSync(this.path);
     } catch {
@@ -160,7 +191,9 @@ export function call(
   return new Promise((resolve, reject) => {
     const socket = net.createConnection(socketPath);
     let buffer = '';
+    let settled = false;
     const timer = setTimeout(() => {
+      settled = true;
       socket.destroy();
       // It is there but busy: never fall back to reading the file under a live writer.
       reject(
@@ -174,18 +207,51 @@ export function call(
     socket.on('connect', () => socket.write(`${JSON.stringify({ jsonrpc: '2.0', id: 1, method, params })}\n`));
     socket.on('error', (e) => {
       clearTimeout(timer);
+      if (settled) return;
+      settled = true;
       reject(new HerderError('HERDER_ERR_NOT_LIVE', `${socketPath}: no live run answers (${e.message})`));
+    });
+    socket.on('close', () => {
+      clearTimeout(timer);
+      if (settled) return;
+      settled = true;
+      // It was there and hung up without an answer: a run that is ending, not one that is missing.
+      reject(
+        new HerderError(
+          'HERDER_ERR_CONTROL',
+          `${socketPath}: the live run closed the connection before answering ${method}: it is ending (see herder status)`,
+        ),
+      );
     });
     socket.on('data', (chunk: string) => {
       buffer += chunk;
       const nl = buffer.indexOf('\n');
-      if (nl < 0) return;
+      if (nl < 0 || settled) return;
+      settled = true;
       clearTimeout(timer);
       socket.end();
-      const res = JSON.parse(buffer.slice(0, nl)) as { result?: unknown; error?: { message: string } };
-      if (res.error !== undefined)
-        reject(new HerderError('HERDER_ERR_CONTROL', `herder: the live run refused ${method}: ${res.error.message}`));
-      else resolve(res.result);
+      let res: { result?: unknown; error?: { message?: unknown } };
+      try {
+        res = JSON.parse(buffer.slice(0, nl)) as typeof res;
+      } catch {
+        reject(
+          new HerderError(
+            'HERDER_ERR_CONTROL',
+            `${socketPath}: the answer to ${method} is not JSON; is this a herder socket?`,
+          ),
+        );
+        return;
+      }
+      if (typeof res !== 'object' || res === null) {
+        reject(new HerderError('HERDER_ERR_CONTROL', `${socketPath}: the answer to ${method} is not a JSON-RPC reply`));
+      } else if (res.error !== undefined) {
+        reject(
+          new HerderError(
+            'HERDER_ERR_CONTROL',
+            `herder: the live run refused ${method}: ${String(res.error?.message)}`,
+          ),
+        );
+      } else resolve(res.result);
     });
   });
 }

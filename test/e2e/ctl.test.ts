@@ -96,6 +96,26 @@ actors:
     });
   });
 
+  it('shutdown after every actor was stopped by hand answers at once and exits 0, though the run ends at once', async () => {
+    const dir = project(
+      'actors:\n  - name: a\n    command: [sleep, "600"]\n  - name: b\n    command: [sleep, "600"]\n',
+    );
+    const run = startRun(dir);
+    await waitForActor(dir, 'b', (a) => a.state === 'running');
+    const stop = await runCli(['ctl', 'stop', 'all'], dir);
+    expect(stop.stdout).toBe('a: stopping\nb: stopping\n');
+    await waitForActor(dir, 'b', (a) => a.state === 'stopped');
+    await waitForActor(dir, 'a', (a) => a.state === 'stopped');
+    // Nothing is left to stop: the run ends the moment it is asked, and its answer must still arrive.
+    const r = await runCli(['ctl', 'shutdown'], dir);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^run 1: stopping \(running jobs get their grace\); herder pid \d+\n$/);
+    const done = await run.done;
+    expect(done.code, done.stderr).toBe(0);
+    expect(done.stderr).toMatch(/run 1 stopped: shutdown asked by/);
+  });
+
   it('against no live run says so in one line and exits 1', async () => {
     const dir = project('actors:\n  - name: a\n    command: [sleep, "1"]\n');
     const r = await runCli(['ctl', 'stop', 'a'], dir);
