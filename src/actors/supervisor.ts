@@ -261,6 +261,7 @@ export class SupervisorActor implements RunningChild {
     const signals = live.signalsOf(name);
     signals.lastActivity = clock.now(); // a run's start counts as a sign of life: silence is timed from here
     const watch = this.patternWatch(name, spec.health.errorPatterns);
+    watch.reset();
     signals.patternCounts = watch.empty ? null : watch.counts;
     const output = (pid: number | null, stream: Stream, lines: string[]) => {
       signals.lastActivity = clock.now();

@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { StatusDoc } from '../../src/record/queries.ts';
@@ -74,5 +75,60 @@ actors:
     expect(chattyErrors).toEqual(['quota']);
     const alert = query(db, "SELECT detail FROM events WHERE process = 'chatty' AND kind = 'alert'");
     expect(alert.map((a) => a.detail)).toEqual(['error pattern quota matched on stderr: quota at 90%']);
+  });
+
+  it('a Python traceback is matched once, as one unit: not once for its source line and again for its exception line', async () => {
+    const dir = project(`
+actors:
+  - name: feed
+    script: feed.py
+    error_patterns:
+      - { pattern: ConnectionError, name: conn, action: alert }
+`);
+    writeFileSync(
+      path.join(dir, 'feed.py'),
+      `import sys, time, traceback
+def fetch():
+    raise ConnectionError("feed unreachable")
+try:
+    fetch()
+except ConnectionError:
+    traceback.print_exc()
+print("carrying on", file=sys.stderr, flush=True)
+try:
+    try:
+        fetch()
+    except ConnectionError as e:
+        raise RuntimeError("gave up on the feed") from e
+except RuntimeError:
+    traceback.print_exc()
+print("ConnectionError seen twice", file=sys.stderr, flush=True)
+sys.stderr.flush()
+time.sleep(60)
+`,
+    );
+    const run = startRun(dir);
+    try {
+      // two tracebacks (the second chained onto a ConnectionError) and one plain line
+      await waitForActor(dir, 'feed', (a) => (a.error_patterns?.conn ?? 0) >= 3);
+    } finally {
+      const r = await run.stop();
+      expect(r.code, r.stderr).toBe(0);
+    }
+    const db = path.join(dir, 'herder.db');
+    const rows = query(
+      db,
+      "SELECT message FROM process_errors WHERE process = 'feed' AND error_type = 'conn' ORDER BY id",
+    );
+    // the chained unit matches in its first traceback (the cause, printed first): recorded with that exception line
+    expect(rows.map((r) => r.message)).toEqual([
+      'ConnectionError: feed unreachable',
+      'ConnectionError: feed unreachable',
+      'ConnectionError seen twice',
+    ]);
+    const alerts = query(db, "SELECT detail FROM events WHERE process = 'feed' AND kind = 'alert' ORDER BY id");
+    expect(alerts).toHaveLength(3);
+    const status = JSON.parse((await runCli(['status', '--json'], dir)).stdout) as StatusDoc;
+    expect(status.actors[0]?.error_patterns).toEqual({ conn: 3 });
   });
 });
