@@ -2,9 +2,10 @@
 // TypeScript loader in the runtime process: `node dist/main.mjs` (what
 // `npm start` runs). Each worker's entry is built under the name the runtime
 // looks for next to itself.
+import { renameSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
-await build({
+const result = await build({
   entryPoints: {
     main: 'src/main.ts',
     'logger-entry': 'src/actors/logger-worker.ts',
@@ -20,4 +21,12 @@ await build({
   packages: 'external',
   sourcemap: 'linked',
   logLevel: 'warning',
+  write: false,
 });
+// Each file is written aside and renamed into place, so a herder starting meanwhile (or a second build) never reads
+// a file half written. The entry starts with #! and is executable, as esbuild itself would make it.
+for (const file of result.outputFiles) {
+  const aside = `${file.path}.${process.pid}.tmp`;
+  writeFileSync(aside, file.contents, { mode: file.text.startsWith('#!') ? 0o755 : 0o644 });
+  renameSync(aside, file.path);
+}
