@@ -145,6 +145,16 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .action((flags: { config: string }) => setExit(check(flags)));
 
   program
+    .command('init')
+    .description('write a small commented actors.yaml here: one loop job and one service (never overwrites)')
+    .addOption(configOption())
+    .action(async (flags: { config: string }) => {
+      const { initCommand } = await import('./init.ts');
+      out(initCommand(flags.config));
+      setExit(0);
+    });
+
+  program
     .command('status')
     .description('show the current or last run: one row per actor')
     .addOption(configOption())
