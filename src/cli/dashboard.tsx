@@ -4,14 +4,28 @@
  * `herder status --watch` (also `dashboard --watch`): a live terminal
  * dashboard, refreshed about once a second. The actor table shows the
  * supervision tree, with CPU and memory sparklines; below it the latest
- * events. Keys: ↑/↓ select, l follows the selected actor's log, r restarts,
- * s stops or starts, p pauses or resumes (each asks for a y to confirm),
- * q quits. Against a finished run the keys that steer are disabled.
+ * events. Every line fits the terminal's width (see dashboard-table.ts for
+ * which columns give way first). Keys: ↑/↓ select, l follows the selected
+ * actor's log, r restarts, s stops or starts, p pauses or resumes (each asks
+ * for a y to confirm), q quits. Against a finished run the keys that steer are
+ * disabled.
  */
-import { Box, render, Text, useApp, useInput } from 'ink';
+import { availableParallelism, totalmem } from 'node:os';
+import { Box, render, Text, useApp, useInput, useStdout } from 'ink';
 import { useEffect, useRef, useState } from 'react';
 import type { ActorStatus, EventRow, LogLine, StatusDoc } from '../record/queries.ts';
 import { formatMs } from '../runtime/duration.ts';
+import {
+  fitTable,
+  HISTORY,
+  headerLine,
+  type Limits,
+  type Machine,
+  machineOf,
+  oneLine,
+  rowCells,
+  tableRow,
+} from './dashboard-table.ts';
 
 export interface DashboardSource {
   status(): Promise<StatusDoc>;
@@ -21,28 +35,44 @@ export interface DashboardSource {
   command(op: 'start' | 'stop' | 'restart' | 'pause' | 'resume', name: string): Promise<string>;
 }
 
-const BARS = '▁▂▃▄▅▆▇█';
-const HISTORY = 24;
-
-/** A unicode sparkline of the last values (scaled to their own maximum). */
-export function sparkline(values: readonly number[]): string {
-  if (values.length === 0) return '';
-  const max = Math.max(...values, 1e-9);
-  return values.map((v) => BARS[Math.min(BARS.length - 1, Math.floor((v / max) * (BARS.length - 1)))] ?? ' ').join('');
-}
+const THIS_MACHINE: Machine = { cores: availableParallelism(), memMb: totalmem() / 1048576 };
+/** The status document does not carry the actors' resource_limits: sparklines are scaled to the machine. */
+const NO_LIMITS: Limits = { maxCpuPercent: null, maxMemoryMb: null };
 
 type Pending = { readonly op: 'start' | 'stop' | 'restart' | 'pause' | 'resume'; readonly name: string } | null;
 
 function depthOf(a: ActorStatus, byName: ReadonlyMap<string, ActorStatus>): number {
   let d = 0;
   for (let p = byName.get(a.parent); p !== undefined && d < 10; p = byName.get(p.parent)) d++;
-  return a.parent === '_herder' ? 0 : d + 1;
+  return d;
 }
 
-const pad = (s: string, n: number) => (s.length >= n ? `${s.slice(0, n - 1)}…` : s.padEnd(n));
+/** The terminal's width, following resizes (80 when stdout is not a terminal). */
+function useColumns(): number {
+  const { stdout } = useStdout();
+  const [columns, setColumns] = useState(stdout.columns || 80);
+  useEffect(() => {
+    const resized = () => setColumns(stdout.columns || 80);
+    stdout.on('resize', resized);
+    return () => {
+      stdout.off('resize', resized);
+    };
+  }, [stdout]);
+  return columns;
+}
 
-export function Dashboard({ source, intervalMs = 1000 }: { source: DashboardSource; intervalMs?: number }) {
+export function Dashboard({
+  source,
+  intervalMs = 1000,
+  machine = THIS_MACHINE,
+}: {
+  source: DashboardSource;
+  intervalMs?: number;
+  /** Where the run's own `_system` sample says nothing: this machine. */
+  machine?: Machine;
+}) {
   const { exit } = useApp();
+  const columns = useColumns();
   const [doc, setDoc] = useState<StatusDoc | null>(null);
   const [events, setEvents] = useState<EventRow[]>([]);
   const [selected, setSelected] = useState(0);
@@ -141,46 +171,56 @@ export function Dashboard({ source, intervalMs = 1000 }: { source: DashboardSour
     }
   });
 
-  if (doc === null) return <Text>{message === '' ? 'connecting…' : message}</Text>;
+  if (doc === null) return <Text wrap="truncate-end">{message === '' ? 'connecting…' : message}</Text>;
   const byName = new Map(actors.map((a) => [a.name, a]));
+  const m = machineOf(doc.system, machine);
+  const rows = actors.map((a) =>
+    tableRow(a, depthOf(a, byName), history.current.get(a.name) ?? { cpu: [], mem: [] }, NO_LIMITS, m),
+  );
+  const layout = fitTable(rows, columns);
   const r = doc.run;
   const left =
     r.deadline_at === null ? 'no time limit' : `${formatMs(Math.max(0, r.deadline_at - doc.generated_at) * 1000)} left`;
+  // Every line is cut at the terminal's edge (wrap="truncate-end"): a wrapped line would push the table out of
+  // place. The table is fitted column by column before that; the cut only ever takes a job's own text.
   return (
     <Box flexDirection="column">
-      <Text bold>
+      <Text bold wrap="truncate-end">
         herder · run {r.id} · {r.status} · {live ? left : (r.end_reason ?? '')} {live ? '· live' : '· finished'}
       </Text>
-      <Text dimColor>
-        {
-          '  ACTOR                 STATE        PID     CPU%  MEM MB  RUNS FAIL RST  CPU                       MEM                       LAST ERROR'
-        }
+      <Text dimColor wrap="truncate-end">
+        {headerLine(layout)}
       </Text>
-      {actors.map((a, i) => {
-        const h = history.current.get(a.name) ?? { cpu: [], mem: [] };
-        const name = `${'  '.repeat(depthOf(a, byName))}${a.name}`;
-        const state = a.paused ? 'paused' : a.state;
+      {rows.map((row, i) => {
         const colour =
-          state === 'fatal' ? 'red' : state === 'running' ? 'green' : state === 'restarting' ? 'yellow' : undefined;
+          row.state === 'fatal'
+            ? 'red'
+            : row.state === 'running'
+              ? 'green'
+              : row.state === 'restarting'
+                ? 'yellow'
+                : undefined;
         return (
-          <Text key={a.name} inverse={i === selected}>
-            {i === selected ? '›' : ' '} {pad(name, 21)} <Text color={colour}>{pad(state, 12)}</Text>{' '}
-            {pad(a.pid === null ? '-' : String(a.pid), 7)}{' '}
-            {pad(a.cpu_percent === null ? '-' : a.cpu_percent.toFixed(0), 5)}{' '}
-            {pad(a.rss_mb === null ? '-' : a.rss_mb.toFixed(0), 7)} {pad(String(a.runs), 4)}{' '}
-            {pad(String(a.failures), 4)} {pad(String(a.restarts), 4)} {pad(sparkline(h.cpu), 25)}{' '}
-            {pad(sparkline(h.mem), 25)}{' '}
-            <Text color="red">{a.last_error === null ? '' : a.last_error.type.slice(0, 30)}</Text>
+          <Text key={row.name} inverse={i === selected} wrap="truncate-end">
+            {i === selected ? '› ' : '  '}
+            {rowCells(row, layout).map((c, j) => (
+              // biome-ignore lint/suspicious/noArrayIndexKey: the cells of a row are positional
+              <Text key={j} color={c.role === 'state' ? colour : c.role === 'error' ? 'red' : undefined}>
+                {c.text}
+              </Text>
+            ))}
           </Text>
         );
       })}
       <Text> </Text>
       {following !== null ? (
         <Box flexDirection="column">
-          <Text bold>log of {following} (l to close)</Text>
+          <Text bold wrap="truncate-end">
+            log of {following} (l to close)
+          </Text>
           {log.map((l) => (
-            <Text key={l.id} color={l.stream === 'stderr' ? 'red' : undefined}>
-              {new Date(l.ts * 1000).toISOString().slice(11, 19)} {l.line}
+            <Text key={l.id} color={l.stream === 'stderr' ? 'red' : undefined} wrap="truncate-end">
+              {new Date(l.ts * 1000).toISOString().slice(11, 19)} {oneLine(l.line)}
             </Text>
           ))}
         </Box>
@@ -188,17 +228,22 @@ export function Dashboard({ source, intervalMs = 1000 }: { source: DashboardSour
         <Box flexDirection="column">
           <Text bold>latest events</Text>
           {events.map((e) => (
-            <Text key={e.id} dimColor={e.kind === 'start' || e.kind === 'exit'}>
-              {new Date(e.ts * 1000).toISOString().slice(11, 19)} {e.process} {e.kind}: {e.detail.slice(0, 90)}
+            <Text key={e.id} dimColor={e.kind === 'start' || e.kind === 'exit'} wrap="truncate-end">
+              {new Date(e.ts * 1000).toISOString().slice(11, 19)} {e.process} {e.kind}: {oneLine(e.detail)}
             </Text>
           ))}
         </Box>
       )}
-      <Text dimColor>
-        ↑/↓ select · l log · r restart · s stop/start · p pause/resume · q quit
-        {live ? '' : ' · (the run is over: steering is off)'}
+      <Text dimColor wrap="truncate-end">
+        {live
+          ? '↑/↓ select · l log · r restart · s stop/start · p pause/resume · q quit'
+          : '↑/↓ select · l log · q quit · the run is over: steering is off'}
       </Text>
-      {message !== '' && <Text color="cyan">{message}</Text>}
+      {message !== '' && (
+        <Text color="cyan" wrap="truncate-end">
+          {oneLine(message)}
+        </Text>
+      )}
     </Box>
   );
 }
