@@ -62,7 +62,9 @@ export class ControlServer {
         const line = buffer.slice(0, nl);
         buffer = buffer.slice(nl + 1);
         if (line.trim() !== '') {
-          const answer = this.answer(socket, line).catch(() => socket.destroy());
+          const answer = this.answer(socket, line).catch(() => {
+            socket.destroy();
+          });
           this.answering.add(answer);
           void answer.finally(() => this.answering.delete(answer));
         }

@@ -3,6 +3,8 @@
  * It answers the main thread over comlink. Failures come back as values with
  * a code, never as exceptions that lose their meaning crossing the thread.
  */
+import { statfsSync } from 'node:fs';
+import path from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import { expose } from 'comlink';
 import { type Db, openForWrite } from '../record/open.ts';
@@ -39,6 +41,37 @@ export interface OpenParams {
 function fail(e: unknown): { ok: false; code: string; message: string } {
   if (isHerderError(e)) return { ok: false, code: e.code, message: e.message };
   return { ok: false, code: 'HERDER_ERR_INTERNAL', message: e instanceof Error ? e.message : String(e) };
+}
+
+/** Below this much free space, a failed write is put down to a full filesystem. */
+const FULL_BELOW_BYTES = 16 * 1024 * 1024;
+
+/** The free space where the database lives, in bytes (null when it cannot be told). */
+function freeBytes(dbPath: string): number | null {
+  try {
+    const s = statfsSync(path.dirname(dbPath));
+    return s.bavail * s.bsize;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Why a batch could not be written. SQLite reports a full disk as a plain
+ * "disk I/O error" through node-sqlite3-wasm, so the free space is looked at.
+ */
+function writeFailure(dbPath: string, e: unknown): { ok: false; code: string; message: string } {
+  const msg = e instanceof Error ? e.message : String(e);
+  const free = freeBytes(dbPath);
+  if (/full/i.test(msg) || (free !== null && free < FULL_BELOW_BYTES)) {
+    const mb = free === null ? '?' : String(Math.floor(free / 1048576));
+    return {
+      ok: false,
+      code: 'HERDER_ERR_DB_FULL',
+      message: `the filesystem holding ${path.basename(dbPath)} is full: ${mb} MB free`,
+    };
+  }
+  return { ok: false, code: 'HERDER_ERR_DB_WRITE', message: msg };
 }
 
 export class LoggerService {
@@ -91,11 +124,11 @@ export class LoggerService {
   }
 
   write(records: LogRecord[]): Result<number> {
+    if (this.writer === null) return fail(new Error('write before begin'));
     try {
-      if (this.writer === null) throw new Error('write before begin');
       return { ok: true, value: this.writer.write(records) };
     } catch (e) {
-      return fail(e);
+      return writeFailure(this.dbPath, e);
     }
   }
 

@@ -13,7 +13,8 @@
  */
 import { Worker } from 'node:worker_threads';
 import { type Remote, wrap } from 'comlink';
-import type { EventRow, LogLine, LogQuery, StatusDoc } from '../record/queries.ts';
+import { pendingEvents, pendingLines, withPending } from '../record/pending.ts';
+import type { EventRow, LogLine, LogQuery, StatusDoc, Unwritten } from '../record/queries.ts';
 import {
   type LogRecord,
   type OutputRecord,
@@ -25,6 +26,7 @@ import {
 import type { RunReport } from '../record/report-data.ts';
 import type { UnfinishedRun } from '../record/runs.ts';
 import type { Clock, TimerHandle } from '../runtime/clock.ts';
+import { formatMs } from '../runtime/duration.ts';
 import { type ErrorCode, HerderError } from '../runtime/errors.ts';
 import type { LoggerService, OpenParams, Result } from './logger-worker.ts';
 import { nodeEndpoint, WORKER_EXEC_ARGV } from './worker-support.ts';
@@ -36,9 +38,12 @@ const BATCH_LINES = 5_000;
 const DROP_REPORT_EVERY_MS = 5_000;
 const RETRY_FIRST_MS = 500;
 const RETRY_MAX_MS = 30_000;
+const RETRY_FULL_MS = 1_000;
 const MAX_THREAD_RESTARTS = 3;
 /** How long the final flush keeps retrying a failing write before it reports the rest lost. */
 const FINAL_RETRY_BUDGET_MS = 10_000;
+/** How long a report waits for the records queued before it; past that it reads what is written. */
+const REPORT_WAIT_MS = 2_000;
 
 /** Memory an output line holds while queued, beyond its characters (two bytes each), then as a row in the writer. */
 const LINE_OVERHEAD = 64;
@@ -50,6 +55,21 @@ interface QueuedOutput {
 
 class LoggerThreadDied extends Error {}
 
+/** How the current logging thread ended (null while it runs), and the calls waiting on it meanwhile. */
+interface ThreadEnd {
+  error: LoggerThreadDied | null;
+  readonly calls: Set<(e: Error) => void>;
+}
+
+/** Writes that fail, from the first failure until one succeeds again. */
+interface WriteFailure {
+  readonly code: string;
+  readonly message: string;
+  /** Monotonic, for the outage's length; and wall-clock seconds, for what status shows. */
+  readonly since: number;
+  readonly sinceTs: number;
+}
+
 function unwrap<T>(r: Result<T>): T {
   if (r.ok) return r.value;
   throw new HerderError(r.code as ErrorCode, r.message);
@@ -58,7 +78,7 @@ function unwrap<T>(r: Result<T>): T {
 export class Logger {
   private worker!: Worker;
   private api!: Remote<LoggerService>;
-  private died!: Promise<never>;
+  private died!: ThreadEnd;
   private control: LogRecord[] = [];
   private outputQueue: QueuedOutput[] = [];
   private pendingBytes = 0;
@@ -72,7 +92,7 @@ export class Logger {
   private retryMs = 0;
   /** Output entries at the head of the queue that are being written right now. */
   private inFlightOutputs = 0;
-  private failingSince: number | null = null;
+  private failure: WriteFailure | null = null;
   private threadRestarts = 0;
   private params: OpenParams | null = null;
   private runId = 0;
@@ -94,14 +114,15 @@ export class Logger {
     });
     this.worker = worker;
     this.api = wrap<LoggerService>(nodeEndpoint(worker));
-    this.died = new Promise<never>((_, reject) => {
-      worker.on('error', (e) => this.warn(`herder: the logging thread failed: ${e.message}`));
-      worker.on('exit', (code) => {
-        reject(new LoggerThreadDied(`the logging thread stopped (exit code ${code})`));
-        if (!this.finishing && this.worker === worker) void this.restartThread(code);
-      });
+    const died: ThreadEnd = { error: null, calls: new Set() };
+    this.died = died;
+    worker.on('error', (e) => this.warn(`herder: the logging thread failed: ${e.message}`));
+    worker.on('exit', (code) => {
+      died.error = new LoggerThreadDied(`the logging thread stopped (exit code ${code})`);
+      for (const fail of died.calls) fail(died.error);
+      died.calls.clear();
+      if (!this.finishing && this.worker === worker) void this.restartThread(code);
     });
-    this.died.catch(() => {}); // observed through call()
   }
 
   private async restartThread(code: number): Promise<void> {
@@ -124,9 +145,18 @@ export class Logger {
     }
   }
 
-  /** A call into the thread that fails, rather than hangs, if the thread dies. */
+  /**
+   * A call into the thread that fails, rather than hangs, if the thread dies. Not a Promise.race with a promise of
+   * the thread's end: that one stays pending while the thread lives, and every race left a reaction on it holding
+   * the call's promise and answer, so memory grew with every write for as long as the run lasted.
+   */
   private call<R>(fn: () => Promise<unknown>): Promise<R> {
-    return Promise.race([fn() as Promise<R>, this.died]);
+    const died = this.died;
+    if (died.error !== null) return Promise.reject(died.error);
+    return new Promise<R>((resolve, reject) => {
+      died.calls.add(reject);
+      (fn() as Promise<R>).then(resolve, reject).finally(() => died.calls.delete(reject));
+    });
   }
 
   async open(p: OpenParams): Promise<{ unfinished: UnfinishedRun[]; staleLockOf: number | null }> {
@@ -256,7 +286,7 @@ export class Logger {
       const written = Math.min(this.inFlightOutputs, this.outputQueue.length);
       this.inFlightOutputs = 0;
       if (!res.ok) {
-        this.writeFailed(res.message);
+        this.writeFailed(res.code, res.message);
         return; // retried after a backoff by flush()'s reschedule
       }
       // Written: take the batch off the queues.
@@ -266,20 +296,58 @@ export class Logger {
       this.linesWritten += res.value;
       this.controlWritten += batch.controlCount;
       this.wakeWaiters();
-      if (this.failingSince !== null) {
-        this.warn('herder: the database accepts writes again');
-        this.failingSince = null;
-      }
+      if (this.failure !== null) this.writesResumed(this.failure);
       this.retryMs = 0;
     }
   }
 
-  private writeFailed(message: string): void {
-    if (this.failingSince === null) {
-      this.failingSince = this.clock.now();
-      this.warn(`herder: could not write to the database (${message}); keeping the records and retrying`);
+  private queuedCounts(): { records: number; lines: number } {
+    return {
+      records: this.control.length + this.outputQueue.length,
+      lines: this.outputQueue.reduce((n, q) => n + q.record.count, 0),
+    };
+  }
+
+  private writeFailed(code: string, message: string): void {
+    if (this.failure === null) {
+      this.failure = { code, message, since: this.clock.now(), sinceTs: toTs(this.clock.wall()) };
+      const { records, lines } = this.queuedCounts();
+      const kept = `records are kept in memory (${records} queued, ${lines} output lines) and written when`;
+      this.warn(
+        code === 'HERDER_ERR_DB_FULL'
+          ? `herder: ${message}; ${kept} space returns`
+          : `herder: could not write to the database (${message}); ${kept} it accepts writes again`,
+      );
     }
-    this.retryMs = Math.min(RETRY_MAX_MS, this.retryMs === 0 ? RETRY_FIRST_MS : this.retryMs * 2);
+    // A full filesystem fails a write at its first page, cheaply: try every second, to write as soon as space returns.
+    this.retryMs =
+      code === 'HERDER_ERR_DB_FULL'
+        ? RETRY_FULL_MS
+        : Math.min(RETRY_MAX_MS, this.retryMs === 0 ? RETRY_FIRST_MS : this.retryMs * 2);
+  }
+
+  /** The outage is over: said on stderr, and recorded as the error it was. */
+  private writesResumed(f: WriteFailure): void {
+    this.failure = null;
+    const took = formatMs(this.clock.now() - f.since);
+    this.warn(`herder: the database accepts writes again after ${took}; nothing queued was lost`);
+    const what = f.code === 'HERDER_ERR_DB_FULL' ? 'disk_full' : 'db_write_failed';
+    this.error(
+      '_herder',
+      what,
+      `writes to the database failed for ${took} (${f.message}); the records waited in memory and were written when it recovered`,
+      `first failure at ${new Date(f.sinceTs * 1000).toISOString()}`,
+    );
+  }
+
+  private unwritten(): Unwritten {
+    const { records, lines } = this.queuedCounts();
+    return {
+      records,
+      output_lines: lines,
+      failing_since: this.failure?.sinceTs ?? null,
+      failure: this.failure?.message ?? null,
+    };
   }
 
   private wakeWaiters(): void {
@@ -301,24 +369,53 @@ export class Logger {
     return done;
   }
 
+  /**
+   * The run as the record has it plus what is queued for it, at once: never
+   * behind the writer, whether it is busy or failing (a full filesystem).
+   * Queued records reach the thread in order, so the thread answers before it
+   * writes any record still queued here: laying the queue over its answer
+   * counts each record once.
+   */
   async status(): Promise<StatusDoc> {
-    await this.syncControl();
-    return unwrap(await this.call<Result<StatusDoc>>(() => this.api.status(toTs(this.clock.wall()))));
+    const doc = unwrap(await this.call<Result<StatusDoc>>(() => this.api.status(toTs(this.clock.wall()))));
+    return withPending(doc, this.control, this.unwritten());
   }
 
-  /** Output lines for `logs`; waits for nothing (a follower polls). */
-  async logs(q: Omit<LogQuery, 'runId'> & { runId?: number }): Promise<LogLine[]> {
-    return unwrap(await this.call<Result<LogLine[]>>(() => this.api.logs(q)));
+  /**
+   * Output lines for `logs`; waits for nothing (a follower polls by row id).
+   * With `unwritten`, lines still queued follow the written ones, without an id.
+   */
+  async logs(q: Omit<LogQuery, 'runId'> & { runId?: number }, unwritten = false): Promise<LogLine[]> {
+    const written = unwrap(await this.call<Result<LogLine[]>>(() => this.api.logs(q)));
+    if (!unwritten || q.afterId !== undefined || (q.runId !== undefined && q.runId !== this.runId)) return written;
+    const grep = q.grep === undefined ? null : new RegExp(q.grep);
+    const queued = pendingLines(
+      this.outputQueue.map((o) => o.record),
+      q,
+      (l) => grep === null || grep.test(l),
+    );
+    return [...written, ...queued].slice(-q.limit);
   }
 
+  /** A report waits a little for what was queued before it, never for a writer that fails. */
   async report(): Promise<RunReport> {
-    await this.syncControl();
+    if (this.failure === null) {
+      let timer: TimerHandle | null = null;
+      await Promise.race([
+        this.syncControl(),
+        new Promise<void>((r) => {
+          timer = this.clock.setTimeout(r, REPORT_WAIT_MS);
+        }),
+      ]);
+      if (timer !== null) this.clock.clearTimeout(timer);
+    }
     return unwrap(await this.call<Result<RunReport>>(() => this.api.report(toTs(this.clock.wall()))));
   }
 
-  async events(limit: number): Promise<EventRow[]> {
-    await this.syncControl();
-    return unwrap(await this.call<Result<EventRow[]>>(() => this.api.events(limit)));
+  /** The newest events; with `unwritten`, those still queued follow, without an id. */
+  async events(limit: number, unwritten = false): Promise<EventRow[]> {
+    const written = unwrap(await this.call<Result<EventRow[]>>(() => this.api.events(limit)));
+    return unwritten ? [...written, ...pendingEvents(this.control)].slice(-limit) : written;
   }
 
   /** Gives up on the output still queued (counted as dropped), so that a stop asked for twice ends sooner. */

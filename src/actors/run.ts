@@ -367,7 +367,7 @@ async function runWith(
       return { ok: true, detail: `run ${runId}: stopping (running jobs get their grace); herder pid ${process.pid}` };
     },
     status: async () => withSignals(await logger.status(), live, clock),
-    events: async (p) => logger.events(typeof p.limit === 'number' ? p.limit : 100),
+    events: async (p) => logger.events(typeof p.limit === 'number' ? p.limit : 100, p.unwritten === true),
     report: async () => logger.report(),
     reload: async (p) => {
       const by = typeof p.by === 'string' ? p.by.slice(0, 200) : 'unknown';
@@ -399,15 +399,18 @@ async function runWith(
       const str = (k: string) => (typeof p[k] === 'string' ? (p[k] as string) : undefined);
       const num = (k: string) => (typeof p[k] === 'number' ? (p[k] as number) : undefined);
       const stream = str('stream');
-      return logger.logs({
-        runId: num('runId'),
-        process: str('process'),
-        stream: stream === 'stdout' || stream === 'stderr' ? stream : undefined,
-        sinceTs: num('sinceTs'),
-        grep: str('grep'),
-        afterId: num('afterId'),
-        limit: Math.min(10_000, Math.max(1, num('limit') ?? 100)),
-      });
+      return logger.logs(
+        {
+          runId: num('runId'),
+          process: str('process'),
+          stream: stream === 'stdout' || stream === 'stderr' ? stream : undefined,
+          sinceTs: num('sinceTs'),
+          grep: str('grep'),
+          afterId: num('afterId'),
+          limit: Math.min(10_000, Math.max(1, num('limit') ?? 100)),
+        },
+        p.unwritten === true,
+      );
     },
     ...commandHandlers(owners, live, (process, kind, detail) => {
       logger.event(process, kind, detail);

@@ -100,7 +100,7 @@ export function Dashboard({
         if (following !== null) {
           const more = await source.logs(following, lastLogId.current);
           if (more.length > 0) {
-            lastLogId.current = more.at(-1)?.id;
+            lastLogId.current = more.at(-1)?.id ?? undefined;
             setLog((l) => [...l, ...more].slice(-15));
           }
         }

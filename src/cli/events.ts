@@ -24,7 +24,7 @@ const LIVE_WINDOW = 1000;
 
 function format(e: EventRow): string {
   const t = new Date(e.ts * 1000).toISOString().replace('T', ' ').slice(0, 23);
-  return `${t} ${e.process} ${e.kind}: ${e.detail}\n`;
+  return `${t} ${e.process} ${e.kind}: ${e.detail}${e.id === null ? '  [not yet written]' : ''}\n`;
 }
 
 /** An actor the run never had is a mistake in the command, as in `logs`. */
@@ -51,15 +51,17 @@ export async function eventsCommand(
     process.stderr.write(`herder events: no "${o.kind}" events (kinds seen: ${kinds.join(', ') || 'none'})\n`);
   };
   const socket = socketPathFor(dbPath);
-  const live = async (): Promise<EventRow[] | null> => {
+  // Events the run holds but has not written (a busy or full disk) are shown, marked, unless following:
+  // a follower prints each event once, when it is written.
+  const live = async (unwritten: boolean): Promise<EventRow[] | null> => {
     try {
-      return (await call(socket, 'events', { limit: LIVE_WINDOW })) as EventRow[];
+      return (await call(socket, 'events', { limit: LIVE_WINDOW, unwritten })) as EventRow[];
     } catch (e) {
       if (e instanceof HerderError && e.code === 'HERDER_ERR_NOT_LIVE') return null;
       throw e;
     }
   };
-  let rows = o.run === undefined ? await live() : null;
+  let rows = o.run === undefined ? await live(!o.follow) : null;
   if (rows === null) {
     const db = openForRead(dbPath);
     let runId: number;
@@ -96,9 +98,9 @@ export async function eventsCommand(
   last = rows.at(-1)?.id ?? 0;
   while (o.follow) {
     await sleep(FOLLOW_EVERY_MS);
-    const next = await live();
+    const next = await live(false);
     if (next === null) return; // the run ended
-    for (const e of next) if (e.id > last && wanted(e)) write(format(e));
+    for (const e of next) if (e.id !== null && e.id > last && wanted(e)) write(format(e));
     last = Math.max(last, next.at(-1)?.id ?? 0);
   }
 }

@@ -44,7 +44,8 @@ export function parseSince(text: string): number {
 
 function format(l: LogLine): string {
   const t = new Date(l.ts * 1000).toISOString().replace('T', ' ').slice(0, 23);
-  return `${t} ${l.process} ${l.stream === 'stderr' ? '!' : '|'} ${l.line}\n`;
+  const mark = l.id === null ? '  [not yet written]' : '';
+  return `${t} ${l.process} ${l.stream === 'stderr' ? '!' : '|'} ${l.line}${mark}\n`;
 }
 
 export async function logsCommand(
@@ -85,7 +86,8 @@ export async function logsCommand(
         `herder logs: no actor named "${name}" in run ${live.run.id} (actors: ${names.join(', ')})`,
       );
     }
-    let lines = (await call(socket, 'logs', query)) as LogLine[];
+    // Lines the run holds but has not written are shown, marked, unless following (then each comes once, written).
+    let lines = (await call(socket, 'logs', { ...query, unwritten: !o.follow })) as LogLine[];
     for (const l of lines) write(format(l));
     if (!o.follow) return;
     let last = lines.at(-1)?.id ?? 0;

@@ -85,5 +85,16 @@ export function renderStatus(doc: StatusDoc): string {
     'NEXT RUN',
     'LAST ERROR / NOTE',
   ];
-  return `${parts.join(' · ')}${doc.live ? ' · live' : ''}\n${table(head, rows)}\n`;
+  return `${parts.join(' · ')}${doc.live ? ' · live' : ''}\n${table(head, rows)}\n${unwrittenLine(doc)}`;
+}
+
+/** While writes fail, what the live figures hold that the database does not (yet). */
+function unwrittenLine(doc: StatusDoc): string {
+  const u = doc.unwritten;
+  if (u === undefined || u === null || u.failing_since === null) return '';
+  const since = new Date(u.failing_since * 1000).toISOString().slice(11, 19);
+  return (
+    `not yet in the database: ${u.records} records (${u.output_lines} output lines), held in memory since ` +
+    `${since} UTC: ${u.failure ?? 'writes fail'}; they are written when it recovers\n`
+  );
 }

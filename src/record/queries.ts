@@ -67,6 +67,19 @@ export interface StatusDoc {
     readonly load1: number | null;
     readonly disk_free_mb: number | null;
   } | null;
+  /**
+   * Live only: what the run holds in memory that is not in the database yet. The figures above include it;
+   * `failing` says why it waits when writes fail (a full filesystem, a lock held by another program).
+   */
+  readonly unwritten?: Unwritten | null;
+}
+
+export interface Unwritten {
+  readonly records: number;
+  readonly output_lines: number;
+  /** Since when writes fail (unix seconds), and why; null while they succeed. */
+  readonly failing_since: number | null;
+  readonly failure: string | null;
 }
 
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
@@ -128,49 +141,69 @@ export function statusDoc(db: Db, runId: number, nowS: number, live: boolean): S
     if (u !== null) usage.set(name, u);
   }
   const sys = usage.get('_system');
-  const actors = stateRows.map((s): ActorStatus => {
-    const running = s.state === 'running' || s.state === 'stopping';
-    const lastStart = num(s.last_start);
-    return {
-      name: String(s.process),
-      kind: String(s.kind),
-      parent: String(s.parent),
-      state: String(s.state),
-      pid: num(s.pid),
-      uptime_s: running && lastStart !== null ? Math.max(0, nowS - lastStart) : null,
-      runs: Number(s.runs),
-      successes: Number(s.successes),
-      failures: Number(s.failures),
-      restarts: Number(s.restarts),
-      last_exit_code: num(s.last_exit_code),
-      last_exit_signal: str(s.last_exit_signal),
-      last_start: lastStart,
-      last_exit: num(s.last_exit),
-      next_run_at: num(s.next_run_at),
-      detail: String(s.detail),
-      cpu_percent: running ? num(usage.get(String(s.process))?.cpu_percent) : null,
-      rss_mb: running ? num(usage.get(String(s.process))?.rss_mb) : null,
-      progress: null,
-      self_health: null,
-      heartbeat_at: null,
-      idle_s: null,
-      bad_health_lines: null,
-      error_patterns: patternCounts(s.error_patterns),
-      paused: null,
-      last_error: lastErrors.get(String(s.process)) ?? null,
-    };
-  });
-  const system =
-    sys === undefined
-      ? null
-      : {
-          cpu_percent: num(sys.cpu_percent),
-          mem_percent: num(sys.mem_percent),
-          available_mb: num(sys.available_mb),
-          load1: num(sys.load1),
-          disk_free_mb: num(sys.disk_free_mb),
-        };
-  return { format: 'herder.status/1', generated_at: nowS, live, run, actors, system };
+  const actors = stateRows.map((s) =>
+    actorStatus(s, usage.get(String(s.process)), lastErrors.get(String(s.process)) ?? null, nowS),
+  );
+  return {
+    format: 'herder.status/1',
+    generated_at: nowS,
+    live,
+    run,
+    actors,
+    system: systemStatus(sys),
+    unwritten: null,
+  };
+}
+
+/** A process_state row (as stored, snake_case) with its latest sample and error, as status shows it. */
+export function actorStatus(
+  s: Record<string, unknown>,
+  usage: Record<string, unknown> | undefined,
+  lastError: ActorStatus['last_error'],
+  nowS: number,
+): ActorStatus {
+  const running = s.state === 'running' || s.state === 'stopping';
+  const lastStart = num(s.last_start);
+  return {
+    name: String(s.process),
+    kind: String(s.kind),
+    parent: String(s.parent),
+    state: String(s.state),
+    pid: num(s.pid),
+    uptime_s: running && lastStart !== null ? Math.max(0, nowS - lastStart) : null,
+    runs: Number(s.runs),
+    successes: Number(s.successes),
+    failures: Number(s.failures),
+    restarts: Number(s.restarts),
+    last_exit_code: num(s.last_exit_code),
+    last_exit_signal: str(s.last_exit_signal),
+    last_start: lastStart,
+    last_exit: num(s.last_exit),
+    next_run_at: num(s.next_run_at),
+    detail: String(s.detail),
+    cpu_percent: running ? num(usage?.cpu_percent) : null,
+    rss_mb: running ? num(usage?.rss_mb) : null,
+    progress: null,
+    self_health: null,
+    heartbeat_at: null,
+    idle_s: null,
+    bad_health_lines: null,
+    error_patterns: patternCounts(s.error_patterns),
+    paused: null,
+    last_error: lastError,
+  };
+}
+
+export function systemStatus(sys: Record<string, unknown> | undefined): StatusDoc['system'] {
+  return sys === undefined
+    ? null
+    : {
+        cpu_percent: num(sys.cpu_percent),
+        mem_percent: num(sys.mem_percent),
+        available_mb: num(sys.available_mb),
+        load1: num(sys.load1),
+        disk_free_mb: num(sys.disk_free_mb),
+      };
 }
 
 function patternCounts(v: unknown): Record<string, number> | null {
@@ -183,7 +216,8 @@ function patternCounts(v: unknown): Record<string, number> | null {
 }
 
 export interface EventRow {
-  readonly id: number;
+  /** The row id; null for an event the live run holds that is not written yet. */
+  readonly id: number | null;
   readonly ts: number;
   readonly process: string;
   readonly kind: string;
@@ -216,7 +250,8 @@ export interface LogQuery {
 }
 
 export interface LogLine {
-  readonly id: number;
+  /** The row id; null for a line the live run holds that is not written yet. */
+  readonly id: number | null;
   readonly ts: number;
   readonly process: string;
   readonly stream: string;

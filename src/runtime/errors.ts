@@ -12,6 +12,8 @@ export const ErrorCodes = {
   HERDER_ERR_DB_CORRUPT: { user: true, summary: 'the database file is not a herder database or is damaged' },
   HERDER_ERR_DB_VERSION: { user: true, summary: 'the database was written by a newer herder' },
   HERDER_ERR_DB_MISSING: { user: true, summary: 'there is no database to read yet' },
+  HERDER_ERR_DB_FULL: { user: true, summary: 'the filesystem holding the database is full' },
+  HERDER_ERR_DB_WRITE: { user: true, summary: 'a write to the database failed (kept and retried)' },
   HERDER_ERR_ALREADY_RUNNING: { user: true, summary: 'another herder run is live on this database' },
   HERDER_ERR_NO_RUN: { user: true, summary: 'the database holds no run' },
   HERDER_ERR_NOT_LIVE: { user: true, summary: 'no live run answers on the control socket' },

@@ -171,8 +171,19 @@ actors:
     await waitForActor(dir, 'ticker', (a) => a.state === 'loop_wait', 30_000);
     const r = await run.stop();
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/could not write to the database \(.*locked.*\); keeping the records and retrying/);
-    expect(r.stderr).toContain('the database accepts writes again');
+    expect(r.stderr).toMatch(
+      /could not write to the database \(.*locked.*\); records are kept in memory \(\d+ queued, \d+ output lines\) and written when it accepts writes again/,
+    );
+    expect(r.stderr).toMatch(/the database accepts writes again after [\d.]+m?s; nothing queued was lost/);
+    const outage = query(file, "SELECT error_type, message FROM process_errors WHERE process = '_herder'");
+    expect(outage).toEqual([
+      {
+        error_type: 'db_write_failed',
+        message: expect.stringMatching(
+          /^writes to the database failed for [\d.]+m?s \(.*locked.*\); the records waited/,
+        ),
+      },
+    ]);
     const lines = query(file, "SELECT line FROM process_output WHERE process = 'ticker' ORDER BY id").map(
       (x) => x.line,
     );

@@ -1,0 +1,116 @@
+/**
+ * What a live run holds that is not in the database yet, laid over what the
+ * database says. The live answers (status, events, logs) never wait for the
+ * writer: while it is behind, or while writes fail (a full filesystem), the
+ * queued records are applied here in memory and counted as unwritten.
+ *
+ * Pure: no SQL. The records come from the logger's queues in the order they
+ * were queued, which is the order they will be written in.
+ */
+import {
+  type ActorStatus,
+  actorStatus,
+  type EventRow,
+  type LogLine,
+  type LogQuery,
+  type StatusDoc,
+  systemStatus,
+  type Unwritten,
+} from './queries.ts';
+import type { LogRecord, OutputRecord, ProcessStateRow, UsageRow } from './records.ts';
+
+/** A state row as the database stores it, so that one mapping serves both. */
+function stored(r: ProcessStateRow): Record<string, unknown> {
+  return {
+    process: r.process,
+    kind: r.kind,
+    parent: r.parent,
+    state: r.state,
+    pid: r.pid,
+    restarts: r.restarts,
+    runs: r.runs,
+    successes: r.successes,
+    failures: r.failures,
+    last_exit_code: r.lastExitCode,
+    last_exit_signal: r.lastExitSignal,
+    last_start: r.lastStart,
+    last_exit: r.lastExit,
+    next_run_at: r.nextRunAt,
+    detail: r.detail,
+    error_patterns: r.errorPatterns,
+  };
+}
+
+const usageAsStored = (u: UsageRow): Record<string, unknown> => ({
+  cpu_percent: u.cpuPercent,
+  rss_mb: u.rssMb,
+  mem_percent: u.memPercent,
+  available_mb: u.availableMb,
+  load1: u.load1,
+  disk_free_mb: u.diskFreeMb,
+});
+
+/** The status document with the queued state, samples and errors applied, and what is unwritten counted. */
+export function withPending(doc: StatusDoc, queued: readonly LogRecord[], unwritten: Unwritten): StatusDoc {
+  const states = new Map<string, ProcessStateRow>();
+  const usage = new Map<string, UsageRow>();
+  const errors = new Map<string, NonNullable<ActorStatus['last_error']>>();
+  for (const r of queued) {
+    if (r.t === 'state') states.set(r.row.process, r.row);
+    else if (r.t === 'usage') usage.set(r.row.process, r.row);
+    else if (r.t === 'error') errors.set(r.process, { type: r.errorType, message: r.message, ts: r.ts });
+  }
+  const now = doc.generated_at;
+  const actors: ActorStatus[] = doc.actors.map((a) => {
+    const s = states.get(a.name);
+    states.delete(a.name);
+    const u = usage.get(a.name);
+    const running = (s?.state ?? a.state) === 'running' || (s?.state ?? a.state) === 'stopping';
+    const base =
+      s === undefined ? a : actorStatus(stored(s), { cpu_percent: a.cpu_percent, rss_mb: a.rss_mb }, a.last_error, now);
+    return {
+      ...base,
+      cpu_percent: u === undefined ? base.cpu_percent : running ? u.cpuPercent : null,
+      rss_mb: u === undefined ? base.rss_mb : running ? u.rssMb : null,
+      last_error: errors.get(a.name) ?? base.last_error,
+    };
+  });
+  for (const s of states.values()) {
+    const u = usage.get(s.process);
+    actors.push(actorStatus(stored(s), u && usageAsStored(u), errors.get(s.process) ?? null, now));
+  }
+  const sys = usage.get('_system');
+  return {
+    ...doc,
+    actors,
+    system: sys === undefined ? doc.system : systemStatus(usageAsStored(sys)),
+    unwritten,
+  };
+}
+
+/** Queued events, after the written ones: they have no row id yet. */
+export function pendingEvents(queued: readonly LogRecord[]): EventRow[] {
+  const out: EventRow[] = [];
+  for (const r of queued) {
+    if (r.t === 'event') out.push({ id: null, ts: r.ts, process: r.process, kind: r.kind, detail: r.detail });
+  }
+  return out;
+}
+
+/** Queued output lines that a logs query would return, oldest first, without row ids. */
+export function pendingLines(
+  queued: readonly OutputRecord[],
+  q: Omit<LogQuery, 'runId'>,
+  match: (line: string) => boolean,
+): LogLine[] {
+  const out: LogLine[] = [];
+  for (const r of queued) {
+    if (q.process !== undefined && r.process !== q.process) continue;
+    if (q.stream !== undefined && r.stream !== q.stream) continue;
+    if (q.sinceTs !== undefined && r.ts < q.sinceTs) continue;
+    for (const line of r.text.split('\n')) {
+      if (match(line)) out.push({ id: null, ts: r.ts, process: r.process, stream: r.stream, line });
+    }
+  }
+  return out.slice(-q.limit);
+}
