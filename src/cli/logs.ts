@@ -16,6 +16,7 @@ import {
   requireRun,
   type StatusDoc,
 } from '../record/queries.ts';
+import { durationForms, parseDuration } from '../runtime/duration.ts';
 import { HerderError } from '../runtime/errors.ts';
 
 export interface LogsOptions {
@@ -29,17 +30,16 @@ export interface LogsOptions {
 
 const FOLLOW_EVERY_MS = 500;
 
-/** "90s", "10m", "2h", "1d" (or plain seconds) -> seconds. */
+/** --since: "90s", "10m", "2h", "1d", "1h30m" (or a bare number of seconds) -> seconds. */
 export function parseSince(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*(s|m|h|d)?$/.exec(text.trim());
-  if (m === null) {
+  const ms = parseDuration(text, 's');
+  if (ms === null) {
     throw new HerderError(
       'HERDER_ERR_ARGS',
-      `herder logs --since: "${text}" is not a duration (for example 90s, 10m, 2h, 1d)`,
+      `herder logs --since: "${text}" is not a duration (${durationForms('s')})`,
     );
   }
-  const unit = { s: 1, m: 60, h: 3600, d: 86400 }[(m[2] ?? 's') as 's' | 'm' | 'h' | 'd'];
-  return Number(m[1]) * unit;
+  return ms / 1000;
 }
 
 function format(l: LogLine): string {

@@ -8,6 +8,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { runHerder } from '../actors/run.ts';
 import { hardLimitSupport } from '../config/launch.ts';
 import { displayPath, loadConfig } from '../config/load.ts';
+import { durationForms, formatMs, parseDuration } from '../runtime/duration.ts';
 import { HerderError, isHerderError } from '../runtime/errors.ts';
 import { allWorkers } from '../runtime/spec.ts';
 import { version } from '../version.ts';
@@ -16,12 +17,11 @@ import { resolveDbPath } from './db-path.ts';
 const out = (text: string) => process.stdout.write(text);
 const warn = (line: string) => process.stderr.write(`${line}\n`);
 
-function minutes(value: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n < 0) {
-    throw new InvalidArgumentError(`"${value}" is not a number of minutes (for example --runtime 360; 0 = no limit)`);
-  }
-  return n;
+/** --runtime: 90s, 2m, 6h, 1d, 1h30m, or a bare number of minutes (0 = no limit) -> ms. */
+function runLength(value: string): number {
+  const ms = parseDuration(value, 'm');
+  if (ms === null) throw new InvalidArgumentError(`"${value}" is not a duration (${durationForms('m')}; 0 = no limit)`);
+  return ms;
 }
 
 function positiveInt(value: string): number {
@@ -32,6 +32,7 @@ function positiveInt(value: string): number {
 
 interface RunFlags {
   config: string;
+  /** ms, from runLength. */
   runtime?: number;
   test?: boolean;
   db?: string;
@@ -39,8 +40,8 @@ interface RunFlags {
 }
 
 async function run(flags: RunFlags): Promise<number> {
-  const runtimeMinutes = flags.test === true ? 5 : flags.runtime;
-  const { spec, notes } = loadConfig(flags.config, { runtimeMinutes, db: flags.db });
+  const runtimeMs = flags.test === true ? 5 * 60_000 : flags.runtime;
+  const { spec, notes } = loadConfig(flags.config, { runtimeMs, db: flags.db });
   for (const n of notes) warn(n);
   // isatty, not process.stdout: touching process.stdout would make fd 1 a synchronous stream.
   const terminal = isatty(1);
@@ -59,7 +60,7 @@ function check(flags: { config: string }): number {
   const threads = workers.filter((w) => w.launch.type === 'thread').length;
   out(
     `${displayPath(spec.configPath)}: OK: ${plural(workers.length, 'actor')} (${plural(loops, 'loop job')}, ${plural(threads, 'thread actor')}), ` +
-      `root ${spec.root.strategy}, ${spec.maxRuntimeMs === null ? 'no time limit' : `${spec.maxRuntimeMs / 60_000} min limit`}, ` +
+      `root ${spec.root.strategy}, ${spec.maxRuntimeMs === null ? 'no time limit' : `${formatMs(spec.maxRuntimeMs)} limit`}, ` +
       `record ${displayPath(spec.dbPath)}\n`,
   );
   for (const n of notes) out(`${n}\n`);
@@ -106,7 +107,12 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .command('run', { isDefault: true })
     .description('run the actors in the config until the deadline (the default command)')
     .addOption(configOption())
-    .addOption(new Option('-r, --runtime <minutes>', 'stop after this many minutes (0 = no limit)').argParser(minutes))
+    .addOption(
+      new Option(
+        '-r, --runtime <duration>',
+        'stop after this long: 90s, 2m, 6h, 1d, 1h30m; a bare number is minutes (0 = no limit)',
+      ).argParser(runLength),
+    )
     .option('--test', 'a short test run: 5 minutes')
     .addOption(dbOption())
     .option('--echo', "print each actor's output, prefixed by its name (default when stdout is a terminal)")

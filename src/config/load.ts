@@ -7,8 +7,11 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
+import { formatMs } from '../runtime/duration.ts';
 import { HerderError } from '../runtime/errors.ts';
 import type { ChildSpec, RestartType, RunSpec, SupervisorSpec, WorkerSpec } from '../runtime/spec.ts';
+import { nestedTooDeeply } from './depth.ts';
+import { describeIssue, type Issue } from './issues.ts';
 import { resolveLaunch } from './launch.ts';
 import {
   type ActorConfig,
@@ -22,18 +25,20 @@ import {
 import { suggest } from './suggest.ts';
 
 export interface Overrides {
-  /** Minutes; 0 = no limit. */
-  readonly runtimeMinutes?: number | undefined;
+  /** The run's length in ms (--runtime); 0 = no limit. */
+  readonly runtimeMs?: number | undefined;
   readonly db?: string | undefined;
 }
 
 export interface Loaded {
   readonly spec: RunSpec;
-  /** Fields accepted and recorded but enforced by a later part of herder. */
+  /** Settings accepted that will not do all they seem to (a limit a thread cannot have, an alert going nowhere). */
   readonly notes: readonly string[];
 }
 
 export const ROOT_NAME = '_herder';
+
+const DEFAULT_MAX_RUNTIME_MS = 360 * 60_000;
 
 export function displayPath(file: string): string {
   const rel = path.relative(process.cwd(), file);
@@ -65,6 +70,11 @@ export function loadConfig(configPath: string, overrides: Overrides = {}): Loade
       `${shown}: cannot be read (${(e as Error).message}); check its permissions`,
     );
   }
+  const deep = nestedTooDeeply(text);
+  if (deep !== null) {
+    const line = `${shown}:${deep.line}:${deep.col}: nested too deeply (lists and mappings go more than ${deep.limit} levels down here; flatten this value)`;
+    throw new HerderError('HERDER_ERR_CONFIG_YAML', line);
+  }
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: true });
   if (doc.errors.length > 0) {
@@ -91,12 +101,12 @@ export function loadConfig(configPath: string, overrides: Overrides = {}): Loade
   return { spec, notes: v.notes };
 }
 
-type Issue = z.core.$ZodIssue;
-
 class Validator {
   readonly problems: string[] = [];
   readonly notes: string[] = [];
   private readonly seen = new Map<string, string>();
+  /** runtime.alerts has a command or a webhook: an "alert" action reaches someone. */
+  private alertsDelivered = false;
 
   constructor(
     private readonly shown: string,
@@ -168,6 +178,17 @@ class Validator {
         );
       }
     }
+    const rt = cfg.runtime;
+    // From what was written, so that another runtime problem does not hide this one.
+    const rawRuntime = typeof rec.runtime === 'object' && rec.runtime !== null ? rec.runtime : {};
+    if ('max_runtime' in rawRuntime && 'max_runtime_minutes' in rawRuntime) {
+      this.problem(
+        'runtime.max_runtime',
+        'is set, and so is max_runtime_minutes',
+        'keep one of them; max_runtime takes a unit, as in 6h or 90m',
+      );
+    }
+    this.alertsDelivered = rt.alerts?.command !== undefined || rt.alerts?.webhook !== undefined;
     if (!Array.isArray(cfg.actors) || cfg.actors.length === 0) {
       this.problem(
         'actors',
@@ -176,8 +197,9 @@ class Validator {
       );
       return null;
     }
-    const minutes = overrides.runtimeMinutes ?? cfg.runtime.max_runtime_minutes;
-    const graceMs = cfg.runtime.shutdown_grace_seconds * 1000;
+    // Durations are in ms once parsed (schema.ts), whatever their key is called.
+    const runtimeMs = overrides.runtimeMs ?? rt.max_runtime ?? rt.max_runtime_minutes ?? DEFAULT_MAX_RUNTIME_MS;
+    const graceMs = rt.shutdown_grace_seconds;
     const children = this.children(cfg.actors, '', graceMs, cfg.runtime.restart_jitter);
     const root: SupervisorSpec = {
       kind: 'supervisor',
@@ -190,18 +212,18 @@ class Validator {
       shutdownGraceMs: graceMs,
       strategy: cfg.supervisor.strategy,
       intensity: cfg.supervisor.intensity,
-      periodMs: cfg.supervisor.period_seconds * 1000,
+      periodMs: cfg.supervisor.period_seconds,
       children,
     };
     const dbPath = overrides.db !== undefined ? path.resolve(overrides.db) : path.resolve(this.baseDir, cfg.runtime.db);
     return deepFreeze({
       configPath: file,
       dbPath,
-      maxRuntimeMs: minutes > 0 ? minutes * 60_000 : null,
+      maxRuntimeMs: runtimeMs > 0 ? runtimeMs : null,
       shutdownGraceMs: graceMs,
       outputRetentionLines: cfg.runtime.output_retention,
       outputBufferBytes: Math.round(cfg.runtime.output_buffer_mb * 1024 * 1024),
-      sampleIntervalMs: cfg.runtime.sample_interval_seconds > 0 ? cfg.runtime.sample_interval_seconds * 1000 : null,
+      sampleIntervalMs: cfg.runtime.sample_interval_seconds > 0 ? cfg.runtime.sample_interval_seconds : null,
       protection: cfg.runtime.protection.enabled
         ? {
             memory: cfg.runtime.protection.memory,
@@ -214,9 +236,9 @@ class Validator {
           : {
               command: cfg.runtime.alerts.command ?? null,
               webhook: cfg.runtime.alerts.webhook ?? null,
-              rateLimitMs: cfg.runtime.alerts.rate_limit_minutes * 60_000,
+              rateLimitMs: cfg.runtime.alerts.rate_limit_minutes,
             },
-      leak: { windowMs: cfg.runtime.leak.window_minutes * 60_000, minSamples: cfg.runtime.leak.min_samples },
+      leak: { windowMs: cfg.runtime.leak.window_minutes, minSamples: cfg.runtime.leak.min_samples },
       root,
     });
   }
@@ -275,13 +297,13 @@ class Validator {
       priority: c.priority,
       restart: c.restart ?? 'permanent',
       maxRestarts: c.max_restarts,
-      backoff: { initialMs: c.restart_delay * 1000, maxMs: c.max_restart_delay * 1000, jitter },
-      resetAfterMs: c.reset_after * 1000,
+      backoff: { initialMs: c.restart_delay, maxMs: c.max_restart_delay, jitter },
+      resetAfterMs: c.reset_after,
       shutdownGraceMs: graceMs,
       strategy: c.strategy,
       // OTP's defaults for a nested supervisor: intensity 1 within 5 seconds.
       intensity: c.intensity ?? 1,
-      periodMs: (c.period_seconds ?? 5) * 1000,
+      periodMs: c.period_seconds ?? 5_000,
       children: this.children(c.actors, `${at}.`, graceMs, jitter),
     };
   }
@@ -308,7 +330,7 @@ class Validator {
     if (cap < first) {
       this.problem(
         `${label}.max_restart_delay`,
-        `${cap} is below restart_delay (${first})`,
+        `${formatMs(cap)} is below restart_delay (${formatMs(first)})`,
         'make max_restart_delay at least restart_delay',
       );
     }
@@ -351,6 +373,7 @@ class Validator {
     const launch = resolveLaunch(a, this.baseDir, (key, what, fix) => this.problem(`${a.name}.${key}`, what, fix));
     if (launch === null || this.problems.length > before) return null;
     this.noteDeferred(a);
+    this.noteUndelivered(a, rec);
     const restart: RestartType = a.restart ?? (a.requires_loop ? 'transient' : 'permanent');
     return {
       kind: 'worker',
@@ -358,16 +381,16 @@ class Validator {
       priority: a.priority,
       restart,
       maxRestarts: a.max_restarts,
-      backoff: { initialMs: a.restart_delay * 1000, maxMs: a.max_restart_delay * 1000, jitter },
-      resetAfterMs: a.reset_after * 1000,
-      shutdownGraceMs: a.shutdown_grace !== undefined ? a.shutdown_grace * 1000 : graceMs,
+      backoff: { initialMs: a.restart_delay, maxMs: a.max_restart_delay, jitter },
+      resetAfterMs: a.reset_after,
+      shutdownGraceMs: a.shutdown_grace ?? graceMs,
       launch,
-      loop: a.requires_loop ? { intervalMs: (a.loop_interval ?? 60) * 1000 } : null,
-      runTimeoutMs: a.run_timeout !== undefined ? a.run_timeout * 1000 : null,
+      loop: a.requires_loop ? { intervalMs: a.loop_interval ?? 60_000 } : null,
+      runTimeoutMs: a.run_timeout ?? null,
       health: {
         healthThreshold: a.health_threshold ?? null,
         healthGrace: a.health_grace ?? 3,
-        stallTimeoutMs: a.stall_timeout !== undefined ? a.stall_timeout * 1000 : null,
+        stallTimeoutMs: a.stall_timeout ?? null,
         limitGrace: a.limit_grace ?? 3,
         resourceLimits:
           a.resource_limits === undefined
@@ -397,6 +420,22 @@ class Validator {
       );
     }
   }
+
+  /** An "alert" action with nowhere to send it: the event is recorded, and nobody hears of it. */
+  private noteUndelivered(a: ActorConfig, rec: Record<string, unknown>): void {
+    if (this.alertsDelivered) return;
+    const note = (where: string, action: string) =>
+      this.notes.push(
+        `${this.shown}: ${a.name}.${where}: ${action}, but runtime.alerts sets no command or webhook: the alert is only recorded (add runtime.alerts.command or .webhook)`,
+      );
+    const written = Array.isArray(rec.error_patterns) ? rec.error_patterns : [];
+    (a.error_patterns ?? []).forEach((p, i) => {
+      if (p.action !== 'alert') return;
+      const raw = written[i] as { action?: unknown } | undefined;
+      note(`error_patterns[${i}]`, raw?.action === undefined ? 'action alert (the default)' : 'action alert');
+    });
+    if (a.resource_limits?.action === 'alert') note('resource_limits', 'action alert');
+  }
 }
 
 /** The key list that applies where an issue was found (nested mappings have their own). */
@@ -405,61 +444,6 @@ function keysAt(p: readonly PropertyKey[], fallback: readonly string[]): readonl
   if (names.includes('error_patterns')) return knownKeys.error_patterns;
   if (names.at(-1) === 'resource_limits') return knownKeys.resource_limits;
   return fallback;
-}
-
-function describeIssue(issue: Issue, input: unknown): [string, string] {
-  const got = valueAt(input, issue.path);
-  switch (issue.code) {
-    case 'invalid_type': {
-      if (got === undefined) return ['is required', `add it: ${article(issue.expected)}`];
-      const gotText =
-        typeof got === 'object' && got !== null ? (Array.isArray(got) ? 'a list' : 'a mapping') : JSON.stringify(got);
-      return [`expected ${article(issue.expected)}, got ${gotText}`, `write ${article(issue.expected)} here`];
-    }
-    case 'invalid_value': {
-      const allowed = issue.values.map(String);
-      const s = typeof got === 'string' ? suggest(got, allowed) : null;
-      return [
-        `${JSON.stringify(got)} is not one of ${allowed.join(', ')}`,
-        s !== null ? `did you mean "${s}"?` : `use one of ${allowed.join(', ')}`,
-      ];
-    }
-    case 'invalid_union':
-      return [`${JSON.stringify(got)} has the wrong type`, 'write a string, a number or true/false'];
-    case 'too_small':
-      if (issue.origin === 'array') {
-        return ['is empty', issue.path.at(-1) === 'actors' ? 'add at least one actor' : 'add at least one entry'];
-      }
-      if (issue.origin === 'string') return ['is empty', 'write a value or remove the key'];
-      return [`${JSON.stringify(got)} is too small`, `use a value of at least ${String(issue.minimum)}`];
-    case 'too_big':
-      return [`${JSON.stringify(got)} is too big`, `use a value of at most ${String(issue.maximum)}`];
-    case 'invalid_format':
-      return [`${JSON.stringify(got)} ${issue.message}`, 'rename it'];
-    default:
-      return [issue.message, 'see actors.yaml in the README for the allowed values'];
-  }
-}
-
-function article(expected: string): string {
-  const map: Record<string, string> = {
-    number: 'a number',
-    string: 'a string',
-    boolean: 'true or false',
-    array: 'a list',
-    object: 'a mapping',
-    int: 'a whole number',
-  };
-  return map[expected] ?? expected;
-}
-
-function valueAt(input: unknown, p: readonly PropertyKey[]): unknown {
-  let cur: unknown = input;
-  for (const k of p) {
-    if (typeof cur !== 'object' || cur === null) return undefined;
-    cur = (cur as Record<PropertyKey, unknown>)[k];
-  }
-  return cur;
 }
 
 function deepFreeze<T>(o: T): T {

@@ -4,12 +4,31 @@
  * turned into one line naming the actor, the key and the fix.
  */
 import { z } from 'zod';
+import { type DurationUnit, parseDuration } from '../runtime/duration.ts';
 
-const seconds = (what: string) =>
-  z
-    .number({ error: `expected a number of seconds for ${what}` })
-    .finite()
-    .nonnegative();
+/**
+ * A duration key: a number in the key's own unit (`unit`, as the key's name or the README says) or a
+ * string with units ("500ms", "90s", "1h30m"), read into MILLISECONDS: every duration field of a parsed
+ * config is in ms, whatever its key is called. `positive`: 0 is refused. Problems are issues that
+ * load.ts words: a value that is not a duration at all is a custom issue carrying its unit.
+ */
+export const duration = (unit: DurationUnit, bound: 'nonnegative' | 'positive' = 'nonnegative') =>
+  z.unknown().transform((value, ctx): number => {
+    const ms = typeof value === 'number' || typeof value === 'string' ? parseDuration(value, unit) : null;
+    if (typeof value === 'number' && value < 0) {
+      ctx.issues.push({ code: 'too_small', origin: 'number', minimum: 0, inclusive: true, input: value, message: '' });
+      return z.NEVER;
+    }
+    if (ms === null) {
+      ctx.issues.push({ code: 'custom', input: value, message: 'not a duration', params: { durationUnit: unit } });
+      return z.NEVER;
+    }
+    if (bound === 'positive' && ms === 0) {
+      ctx.issues.push({ code: 'too_small', origin: 'number', minimum: 0, inclusive: false, input: value, message: '' });
+      return z.NEVER;
+    }
+    return ms;
+  });
 
 const name = z
   .string()
@@ -47,9 +66,9 @@ const childKeys = {
   priority: z.number().int().default(10),
   restart: z.enum(['permanent', 'transient', 'temporary']).optional(),
   max_restarts: z.number().int().nonnegative().default(10),
-  restart_delay: seconds('restart_delay').default(1),
-  max_restart_delay: seconds('max_restart_delay').default(300),
-  reset_after: seconds('reset_after').default(60),
+  restart_delay: duration('s').prefault(1),
+  max_restart_delay: duration('s').prefault(300),
+  reset_after: duration('s').prefault(60),
 };
 
 export const actorSchema = z.strictObject({
@@ -62,14 +81,14 @@ export const actorSchema = z.strictObject({
   cwd: z.string().min(1).optional(),
   env: z.record(z.string(), envValue).optional(),
   requires_loop: z.boolean().default(false),
-  loop_interval: seconds('loop_interval').optional(),
-  run_timeout: z.number().positive().optional(),
-  shutdown_grace: seconds('shutdown_grace').optional(),
+  loop_interval: duration('s').optional(),
+  run_timeout: duration('s', 'positive').optional(),
+  shutdown_grace: duration('s').optional(),
   ...childKeys,
   health_threshold: z.number().min(0).max(1).optional(),
   health_grace: z.number().int().positive().optional(),
   limit_grace: z.number().int().positive().optional(),
-  stall_timeout: z.number().positive().optional(),
+  stall_timeout: duration('s', 'positive').optional(),
   resource_limits: resourceLimitsSchema.optional(),
   error_patterns: z.array(errorPatternSchema).optional(),
 });
@@ -80,6 +99,7 @@ export interface SupervisorConfig {
   supervisor: string;
   strategy: 'one_for_one' | 'one_for_all' | 'rest_for_one';
   intensity?: number | undefined;
+  /** Milliseconds, like every duration once parsed. */
   period_seconds?: number | undefined;
   priority: number;
   restart?: 'permanent' | 'transient' | 'temporary' | undefined;
@@ -94,7 +114,7 @@ export const supervisorSchema = z.strictObject({
   supervisor: name,
   strategy: z.enum(['one_for_one', 'one_for_all', 'rest_for_one']).default('one_for_one'),
   intensity: z.number().int().nonnegative().optional(),
-  period_seconds: z.number().positive().optional(),
+  period_seconds: duration('s', 'positive').optional(),
   ...childKeys,
   actors: z.array(z.unknown()).min(1, { message: 'a supervisor needs at least one actor' }),
 });
@@ -102,18 +122,20 @@ export const supervisorSchema = z.strictObject({
 export const rootSupervisorSchema = z.strictObject({
   strategy: z.enum(['one_for_one', 'one_for_all', 'rest_for_one']).default('one_for_one'),
   intensity: z.number().int().nonnegative().default(0),
-  period_seconds: z.number().positive().default(60),
+  period_seconds: duration('s', 'positive').prefault(60),
 });
 
 export const runtimeSchema = z.strictObject({
-  max_runtime_minutes: z.number().nonnegative().default(360),
+  /** Both optional, so that setting both can be refused; neither = 360 minutes (load.ts). 0 = no limit. */
+  max_runtime_minutes: duration('m').optional(),
+  max_runtime: duration('m').optional(),
   db: z.string().min(1).default('herder.db'),
-  shutdown_grace_seconds: seconds('shutdown_grace_seconds').default(30),
+  shutdown_grace_seconds: duration('s').prefault(30),
   output_retention: z.number().int().positive().default(1_000_000),
   output_buffer_mb: z.number().positive().default(128),
   restart_jitter: z.number().min(0).max(1).default(0.1),
   /** Resource sampling period; 0 turns sampling off. */
-  sample_interval_seconds: z.number().nonnegative().default(5),
+  sample_interval_seconds: duration('s').prefault(5),
   protection: z
     .strictObject({
       memory: z
@@ -138,15 +160,15 @@ export const runtimeSchema = z.strictObject({
     .strictObject({
       command: z.array(z.string().min(1)).min(1).optional(),
       webhook: z.url({ protocol: /^https?$/ }).optional(),
-      rate_limit_minutes: z.number().nonnegative().default(5),
+      rate_limit_minutes: duration('m').prefault(5),
     })
     .optional(),
   leak: z
     .strictObject({
-      window_minutes: z.number().positive().default(30),
+      window_minutes: duration('m', 'positive').prefault(30),
       min_samples: z.number().int().min(3).default(20),
     })
-    .default({ window_minutes: 30, min_samples: 20 }),
+    .prefault({}),
 });
 
 export const fileSchema = z.strictObject({

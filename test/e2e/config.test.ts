@@ -220,7 +220,42 @@ describe.concurrent('config validation', () => {
         name: 'delay_cap',
         body: `script: ${JOB_PY}\nrestart_delay: 10\nmax_restart_delay: 5`,
         where: 'delay_cap.max_restart_delay',
-        has: ['5 is below restart_delay (10)', 'at least restart_delay'],
+        has: ['5s is below restart_delay (10s)', 'at least restart_delay'],
+      },
+      {
+        title: 'a duration with an unknown unit lists the accepted forms',
+        name: 'bad_unit',
+        body: `script: ${JOB_PY}\nrequires_loop: true\nloop_interval: 2x`,
+        where: 'bad_unit.loop_interval',
+        has: ['"2x" is not a duration', 'a number of seconds', '500ms', '90s', '2m', '6h', '1d', '1h30m'],
+      },
+      {
+        title: 'a duration with its parts smallest first',
+        name: 'bad_order',
+        body: `script: ${JOB_PY}\nstall_timeout: 30m1h`,
+        where: 'bad_order.stall_timeout',
+        has: ['"30m1h" is not a duration', '1h30m'],
+      },
+      {
+        title: 'a duration that is neither a number nor a string',
+        name: 'bad_duration_type',
+        body: `script: ${JOB_PY}\nreset_after: [60]`,
+        where: 'bad_duration_type.reset_after',
+        has: ['a list is not a duration', 'a number of seconds'],
+      },
+      {
+        title: 'a zero run_timeout written with a unit',
+        name: 'zero_timeout',
+        body: `script: ${JOB_PY}\nrun_timeout: 0s`,
+        where: 'zero_timeout.run_timeout',
+        has: ['"0s" is too small', 'above 0'],
+      },
+      {
+        title: 'max_restart_delay below restart_delay, both with units',
+        name: 'delay_cap_units',
+        body: `script: ${JOB_PY}\nrestart_delay: 2m\nmax_restart_delay: 90s`,
+        where: 'delay_cap_units.max_restart_delay',
+        has: ['1m30s is below restart_delay (2m00s)'],
       },
       {
         title: 'invalid regex in error_patterns shows the pattern',
@@ -598,7 +633,7 @@ describe.concurrent('config validation', () => {
 
   describe('check: a valid config', () => {
     it('exits 0 with an OK summary line', async () => {
-      const yaml = `runtime: { max_runtime_minutes: 0, db: rec.db }
+      const yaml = `runtime: { max_runtime_minutes: 0, db: rec.db, alerts: { webhook: "http://127.0.0.1:9/hook" } }
 supervisor: { strategy: rest_for_one }
 actors:
   - name: a
@@ -639,7 +674,7 @@ actors:
       expect(r.code, r.stderr).toBe(0);
       expect(r.stderr).toBe('');
       expect(lines(r.stdout)[0]).toBe(
-        'actors.yaml: OK: 1 actor (0 loop jobs, 0 thread actors), root one_for_one, 360 min limit, record herder.db',
+        'actors.yaml: OK: 1 actor (0 loop jobs, 0 thread actors), root one_for_one, 6h00m limit, record herder.db',
       );
       expect(lines(r.stdout)).toHaveLength(2);
     });
@@ -649,6 +684,7 @@ actors:
     it.each([
       { args: ['--runtime', 'abc'], has: ['--runtime', 'abc', 'number of minutes'] },
       { args: ['--runtime', '-5'], has: ['--runtime', '-5', 'number of minutes'] },
+      { args: ['--runtime', '2x'], has: ['--runtime', '"2x" is not a duration', 'number of minutes', '90s', '1h30m'] },
       { args: ['--bogus'], has: ['unknown option', '--bogus'] },
       { args: ['check', '--bogus'], has: ['unknown option', '--bogus'] },
       { args: ['restart', 'flaky'], has: ['unknown command "restart"', 'to steer a live run: ctl restart flaky'] },
@@ -769,5 +805,145 @@ actors:
     expect(r.stdout).toContain(
       'actors.yaml: t.resource_limits: a thread actor has no descriptors of its own and cannot be paused; max_fds and action pause do not apply to it',
     );
+  });
+});
+
+describe.concurrent('check: durations with units', () => {
+  it('every duration key takes a number in its own unit or a string with units; the limit reads as a duration', async () => {
+    const r = await herder(`runtime:
+  max_runtime: 1h30m
+  shutdown_grace_seconds: 2s
+  sample_interval_seconds: 500ms
+  alerts: { webhook: "http://127.0.0.1:9/hook", rate_limit_minutes: 30s }
+  leak: { window_minutes: 1.5h }
+supervisor: { period_seconds: 2m }
+actors:
+  - name: a
+    script: ${JOB_PY}
+    requires_loop: true
+    loop_interval: 500ms
+    run_timeout: 1m30s
+    restart_delay: 250ms
+    max_restart_delay: 1d
+    reset_after: 90s
+    shutdown_grace: 3
+    stall_timeout: 6h
+  - supervisor: grp
+    period_seconds: 10s
+    restart_delay: "1s"
+    actors:
+      - name: b
+        script: ${JOB_PY}
+`);
+    expectNoCrash(r);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toBe('');
+    const out = lines(r.stdout);
+    expect(out[0]).toBe(
+      'actors.yaml: OK: 2 actors (1 loop job, 0 thread actors), root one_for_one, 1h30m limit, record herder.db',
+    );
+    expect(out).toHaveLength(2); // and the hard-limit line
+  });
+
+  it.each([
+    { runtime: 'max_runtime: 90', limit: '1h30m limit' },
+    { runtime: 'max_runtime_minutes: 2h', limit: '2h00m limit' },
+  ])('$runtime: a bare number is minutes, as for --runtime ($limit)', async ({ runtime, limit }) => {
+    const r = await herder(`runtime: { ${runtime} }\n${oneActor()}`);
+    expect(r.code, r.stderr).toBe(0);
+    expect(lines(r.stdout)[0]).toContain(`, ${limit}, `);
+  });
+
+  it('max_runtime and max_runtime_minutes both set: one line naming both, even beside another runtime problem', async () => {
+    const out = expectUserError(
+      await herder(`runtime:\n  max_runtime: 6h\n  max_runtime_minutes: 360\n  db: 5\n${oneActor()}`),
+    );
+    expectProblem(out, 'runtime.max_runtime', 'max_runtime_minutes', 'keep one of them');
+    expectProblem(out, 'runtime.db', 'a string');
+    expect(out).toHaveLength(2);
+    expectProblemFormat(out);
+  });
+
+  it('a bad duration in runtime names the key and lists the accepted forms in its unit', async () => {
+    const out = expectUserError(
+      await herder(
+        `runtime:\n  sample_interval_seconds: 5 mins\n  alerts: { rate_limit_minutes: soon }\n  leak: { window_minutes: 0 }\n${oneActor()}`,
+      ),
+    );
+    expectProblem(out, 'runtime.sample_interval_seconds', '"5 mins" is not a duration', 'a number of seconds', '500ms');
+    expectProblem(out, 'runtime.alerts.rate_limit_minutes', '"soon" is not a duration', 'a number of minutes');
+    expectProblem(out, 'runtime.leak.window_minutes', '0 is too small', 'above 0');
+    expect(out).toHaveLength(3);
+    expectProblemFormat(out);
+  });
+});
+
+describe.concurrent('check: an alert that would go nowhere', () => {
+  const note = (where: string, action: string) =>
+    `actors.yaml: ${where}: ${action}, but runtime.alerts sets no command or webhook: the alert is only recorded (add runtime.alerts.command or .webhook)`;
+  const actors = `actors:
+  - name: feed
+    script: ${JOB_PY}
+    error_patterns:
+      - { pattern: Traceback }
+      - { pattern: quota, action: alert }
+      - { pattern: JSONDecodeError, action: backoff }
+  - supervisor: grp
+    actors:
+      - name: big
+        script: ${JOB_PY}
+        resource_limits: { max_memory_mb: 500, action: alert }
+      - name: quiet
+        script: ${JOB_PY}
+        resource_limits: { max_memory_mb: 500 }
+`;
+  const expected = [
+    note('feed.error_patterns[0]', 'action alert (the default)'),
+    note('feed.error_patterns[1]', 'action alert'),
+    note('big.resource_limits', 'action alert'),
+  ];
+
+  it('check: one warning line per alert route, exit 0; run prints the same lines', async () => {
+    const dir = proj(`runtime: { shutdown_grace_seconds: 1 }\n${actors}`);
+    const [checked, ran] = await Promise.all([
+      runCli(['check'], dir),
+      runCli(['run', '--no-echo', '--runtime', '1s'], dir),
+    ]);
+    expectNoCrash(checked);
+    expect(checked.code, checked.stderr).toBe(0);
+    const out = lines(checked.stdout);
+    expect(out[0]).toMatch(/^actors\.yaml: OK: 3 actors/);
+    expect(out.slice(1, -1)).toEqual(expected);
+    expect(ran.code, ran.stderr).toBe(0);
+    expect(lines(ran.stderr).filter((l) => l.includes('runtime.alerts'))).toEqual(expected);
+  });
+
+  it('runtime.alerts with only a rate limit: the same warnings', async () => {
+    const r = await herder(`runtime:\n  alerts: { rate_limit_minutes: 10 }\n${actors}`);
+    expect(r.code, r.stderr).toBe(0);
+    expect(lines(r.stdout).slice(1, -1)).toEqual(expected);
+  });
+
+  // (a webhook alone: "a valid config" above)
+  it('runtime.alerts.command set: no warning', async () => {
+    const r = await herder(`runtime:\n  alerts: { command: [logger, -t, herder] }\n${actors}`);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).not.toContain('runtime.alerts');
+    expect(lines(r.stdout)).toHaveLength(2);
+  });
+});
+
+describe.concurrent('check: a value nested 1,000 levels deep', () => {
+  const deepList = `${'['.repeat(1000)}${']'.repeat(1000)}`;
+  const deepBlockMap = Array.from({ length: 1000 }, (_, i) => `${'  '.repeat(i + 1)}a:`).join('\n');
+
+  it.each([
+    { title: 'a flow list in args', yaml: oneActor(`args: ${deepList}`), at: /^actors\.yaml:4:72: / },
+    { title: 'a block mapping at the top', yaml: `x:\n${deepBlockMap} 1\n${oneActor()}`, at: /^actors\.yaml:65:\d+: / },
+  ])('$title: one line "nested too deeply" at its line and column, exit 2', async ({ yaml, at }) => {
+    const out = expectUserError(await herder(yaml));
+    expect(out).toHaveLength(1);
+    expect(out[0]).toMatch(at);
+    expect(out[0]).toMatch(/: nested too deeply \(.*more than 64 levels.*\)$/);
   });
 });

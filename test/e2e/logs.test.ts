@@ -56,7 +56,7 @@ actors:
     expect(badRe.stderr).toMatch(/^herder logs --grep: \/a\(\/ is not a valid regular expression/);
     const badSince = await runCli(['logs', '--since', 'yesterday'], dir);
     expect(badSince.stderr.trim()).toBe(
-      'herder logs --since: "yesterday" is not a duration (for example 90s, 10m, 2h, 1d)',
+      'herder logs --since: "yesterday" is not a duration (write a number of seconds, or a number with a unit: 500ms, 90s, 2m, 6h, 1d, 1h30m)',
     );
   });
 });

@@ -119,7 +119,9 @@ describe('parseDuration', () => {
   });
 
   it('the accepted forms name the bare unit and every unit', () => {
-    expect(durationForms('s')).toBe('write a number of seconds, or a number with a unit: 500ms, 90s, 2m, 6h, 1d, 1h30m');
+    expect(durationForms('s')).toBe(
+      'write a number of seconds, or a number with a unit: 500ms, 90s, 2m, 6h, 1d, 1h30m',
+    );
     expect(durationForms('m')).toContain('a number of minutes');
     for (const example of ['500ms', '90s', '2m', '6h', '1d', '1h30m']) {
       expect(parseDuration(example, 's'), example).not.toBeNull();

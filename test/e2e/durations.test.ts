@@ -1,0 +1,61 @@
+/**
+ * Durations with units, end to end: `--runtime 3s` ends a real run at its
+ * deadline, and a loop job with `loop_interval: "500ms"` really runs twice a
+ * second (no rounding to whole seconds on the way to the timers).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { JOB_PY, project, query, runCli, startRun, waitUntil } from '../helpers/cli.ts';
+
+const runsIn = (file: string): number =>
+  existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).length : 0;
+
+describe.concurrent('durations with units', () => {
+  it('--runtime 3s: the run ends at its 3-second deadline, exit 0', async () => {
+    const dir = project(`
+runtime: { shutdown_grace_seconds: 2s }
+actors:
+  - name: steady
+    script: ${JOB_PY}
+    args: [--forever]
+`);
+    const r = await runCli(['run', '--runtime', '3s', '--no-echo'], dir);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('stopping after 3s');
+    const run = query(path.join(dir, 'herder.db'), 'SELECT * FROM runs')[0];
+    expect(run).toMatchObject({ status: 'completed', exit_code: 0, max_runtime_s: 3 });
+    expect(String(run?.end_reason)).toContain('deadline reached (3s)');
+    const ran = Number(run?.ended_at) - Number(run?.started_at);
+    expect(ran).toBeGreaterThanOrEqual(3);
+    expect(ran, 'ended by its deadline, not by something much later').toBeLessThan(20);
+  });
+
+  it('loop_interval: "500ms" re-runs a one-shot job every half second', async () => {
+    const dir = project(`
+runtime: { shutdown_grace_seconds: 2s }
+actors:
+  - name: tick
+    script: ${JOB_PY}
+    args: [--runs, runs.txt]
+    requires_loop: true
+    loop_interval: "500ms"
+    restart_delay: 250ms
+`);
+    const runs = path.join(dir, 'runs.txt');
+    const run = startRun(dir);
+    try {
+      // Six runs take about 3 s at this interval; 60 s at the default of 60 s.
+      await waitUntil(() => runsIn(runs) >= 6, 30_000, 'six runs of tick');
+    } finally {
+      const r = await run.stop();
+      expect(r.code, r.stderr).toBe(0);
+    }
+    const waits = query(
+      path.join(dir, 'herder.db'),
+      "SELECT detail FROM events WHERE process = 'tick' AND kind = 'loop_wait'",
+    );
+    expect(waits.length).toBeGreaterThanOrEqual(5);
+    for (const w of waits) expect(String(w.detail)).toBe('next run in 500ms');
+  });
+});
