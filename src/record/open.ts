@@ -2,8 +2,9 @@
  * Opening the database, with every failure turned into a HerderError that
  * names the file and the fix.
  */
-import { existsSync } from 'node:fs';
+import fs, { accessSync, constants, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import path from 'node:path';
 import type sqliteModule from 'node-sqlite3-wasm';
 import { HerderError } from '../runtime/errors.ts';
 import { clearStaleLock } from './owner.ts';
@@ -101,14 +102,24 @@ export function openForWrite(file: string): Db {
  * a herder that was killed mid-write is cleared first, and its interrupted
  * write rolled back, so that the record of a crashed run can still be read.
  */
-export function openForRead(file: string): Db {
+export function openForRead(
+  file: string,
+  note: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+): Db {
   if (!existsSync(file)) {
     throw new HerderError(
       'HERDER_ERR_DB_MISSING',
       `${file}: no database yet (start a run first, or pass --db / --config to pick another)`,
     );
   }
-  if (clearStaleLock(file) !== null) {
+  if (!folderWritable(file)) {
+    // Nothing can write here, so nothing is written: no lock folder, no clean-up of a dead writer's lock.
+    readWithoutLock(file);
+    if (!said.has(file)) {
+      said.add(file);
+      note(`herder: ${file} is on a read-only filesystem (or in a folder you cannot write): reading it as it is`);
+    }
+  } else if (clearStaleLock(file) !== null) {
     try {
       const db = new (sqlite().Database)(file, { fileMustExist: true });
       db.exec('BEGIN IMMEDIATE; ROLLBACK;');
@@ -138,6 +149,38 @@ export function openForRead(file: string): Db {
     throw e instanceof HerderError ? e : translate(file, e);
   }
 }
+
+/**
+ * node-sqlite3-wasm locks a database, even to read it, by making the folder
+ * `<db>.lock` beside it and removing it after each query. On a read-only
+ * medium (an archive, a snapshot, a folder this user cannot write) that fails
+ * as a "disk I/O error", though nobody can be writing there either. For those
+ * files, and only those, the lock is skipped: the one fs call it makes is
+ * answered here instead (node:fs is the same object for every module).
+ */
+const lockless = new Set<string>();
+let lockHooked = false;
+function readWithoutLock(file: string): void {
+  lockless.add(`${path.resolve(file)}.lock`);
+  if (lockHooked) return;
+  lockHooked = true;
+  const { mkdirSync, rmdirSync } = fs;
+  fs.mkdirSync = ((p: fs.PathLike, o?: fs.MakeDirectoryOptions | fs.Mode | null) =>
+    typeof p === 'string' && lockless.has(p) ? undefined : mkdirSync(p, o)) as typeof fs.mkdirSync;
+  fs.rmdirSync = ((p: fs.PathLike, o?: fs.RmDirOptions) =>
+    typeof p === 'string' && lockless.has(p) ? undefined : rmdirSync(p, o)) as typeof fs.rmdirSync;
+}
+
+function folderWritable(file: string): boolean {
+  try {
+    accessSync(path.dirname(path.resolve(file)), constants.W_OK);
+    return true;
+  } catch {
+    return false; // EROFS, EACCES
+  }
+}
+
+const said = new Set<string>();
 
 /** Runs a read query, turning SQLite's errors into one clear line. */
 export function reading<T>(file: string, fn: () => T): T {

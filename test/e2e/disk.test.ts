@@ -159,4 +159,37 @@ actors:
     const starts = query(db, "SELECT COUNT(*) AS n FROM events WHERE process = 'ticker' AND kind = 'start'")[0];
     expect(Number(ticker?.runs)).toBe(Number(starts?.n));
   });
+
+  it('a finished record on a read-only filesystem is read as it is, and said so: status, report, logs, events', async () => {
+    const fs = mountTmpfs(8 * 1024);
+    const db = path.join(fs, 'herder.db');
+    const dir = project(`
+runtime: { db: ${db} }
+actors:
+  - name: hello
+    command: [sh, -c, "echo hello from the archive; exit 3"]
+    restart: transient
+    max_restarts: 1
+    restart_delay: 0.1
+`);
+    const r = await runCli(['--runtime', '0.2', '--no-echo'], dir);
+    expect(r.code, r.stderr).toBe(1); // the actor was given up
+    execFileSync('mount', ['-o', 'remount,ro', fs]);
+    const note = `herder: ${db} is on a read-only filesystem (or in a folder you cannot write): reading it as it is\n`;
+    const status = await runCli(['status'], dir);
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stderr).toBe(note);
+    expect(status.stdout).toMatch(/^run 1 · finished · .* some were given up\n/);
+    expect(status.stdout).toMatch(/\nhello\s+process\s+fatal\s/);
+    const report = await runCli(['report'], dir);
+    expect(report.code, report.stderr).toBe(0);
+    expect(report.stdout).toContain('hello');
+    const logs = await runCli(['logs', 'hello'], dir);
+    expect(logs.code, logs.stderr).toBe(0);
+    expect(logs.stdout).toMatch(/hello \| hello from the archive\n$/);
+    const events = await runCli(['events', '--kind', 'giveup'], dir);
+    expect(events.code, events.stderr).toBe(0);
+    expect(events.stdout).toMatch(/hello giveup: /);
+    expect(events.stderr).toBe(note);
+  });
 });
