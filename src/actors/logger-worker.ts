@@ -21,7 +21,15 @@ import {
 } from '../record/queries.ts';
 import type { LogRecord } from '../record/records.ts';
 import { type RunReport, reportData } from '../record/report-data.ts';
-import { finishRun, markCrashed, startRun, type UnfinishedRun, unfinishedRuns } from '../record/runs.ts';
+import {
+  finishRun,
+  markCrashed,
+  type PastSchedule,
+  pastSchedules,
+  startRun,
+  type UnfinishedRun,
+  unfinishedRuns,
+} from '../record/runs.ts';
 import { RecordWriter } from '../record/writer.ts';
 import { isHerderError } from '../runtime/errors.ts';
 import { nodeEndpoint } from './worker-support.ts';
@@ -92,16 +100,20 @@ export class LoggerService {
     }
   }
 
-  /** Marks the given runs crashed and opens the new one. */
-  begin(p: OpenParams, crashed: readonly { id: number; reason: string }[]): Result<number> {
+  /** Marks the given runs crashed and opens the new one; says where each actor's schedule stood before it. */
+  begin(
+    p: OpenParams,
+    crashed: readonly { id: number; reason: string }[],
+  ): Result<{ runId: number; schedules: PastSchedule[] }> {
     try {
       const db = this.need();
       for (const c of crashed) markCrashed(db, c.id, p.startedAt, c.reason);
       this.runId = startRun(db, p);
+      const schedules = pastSchedules(db, this.runId);
       this.dbPath = p.dbPath;
       claimOwnership(p.dbPath);
       this.writer = new RecordWriter(db, this.runId, p.retentionLines);
-      return { ok: true, value: this.runId };
+      return { ok: true, value: { runId: this.runId, schedules } };
     } catch (e) {
       return fail(e);
     }

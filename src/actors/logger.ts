@@ -24,7 +24,7 @@ import {
   type UsageRow,
 } from '../record/records.ts';
 import type { RunReport } from '../record/report-data.ts';
-import type { UnfinishedRun } from '../record/runs.ts';
+import type { PastSchedule, UnfinishedRun } from '../record/runs.ts';
 import type { Clock, TimerHandle } from '../runtime/clock.ts';
 import { formatMs } from '../runtime/duration.ts';
 import { type ErrorCode, HerderError } from '../runtime/errors.ts';
@@ -165,9 +165,16 @@ export class Logger {
     );
   }
 
-  async begin(p: OpenParams, crashed: readonly { id: number; reason: string }[]): Promise<number> {
-    this.runId = unwrap(await this.call<Result<number>>(() => this.api.begin(p, [...crashed])));
+  async begin(p: OpenParams, crashed: readonly { id: number; reason: string }[]): Promise<PastSchedule[]> {
+    const r = unwrap(
+      await this.call<Result<{ runId: number; schedules: PastSchedule[] }>>(() => this.api.begin(p, [...crashed])),
+    );
+    this.runId = r.runId;
     this.params = p;
+    return r.schedules;
+  }
+
+  get run(): number {
     return this.runId;
   }
 

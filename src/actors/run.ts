@@ -11,12 +11,12 @@ import { PipePool } from '../platform/pipes.ts';
 import { isRunning, isSameProcess, procStartTime, signalGroup } from '../platform/proc.ts';
 import { waitForOwnerToGo } from '../record/owner.ts';
 import type { StatusDoc } from '../record/queries.ts';
-import type { UnfinishedRun } from '../record/runs.ts';
+import type { PastSchedule, UnfinishedRun } from '../record/runs.ts';
 import { type Clock, systemClock } from '../runtime/clock.ts';
 import { formatMs } from '../runtime/duration.ts';
 import { HerderError } from '../runtime/errors.ts';
 import { allWorkers, type RunSpec, type SupervisorSpec } from '../runtime/spec.ts';
-import type { Exit } from '../runtime/supervision.ts';
+import type { Exit, ResumePoint } from '../runtime/supervision.ts';
 import { Alerter } from './alerts.ts';
 import { ControlServer, type Handlers, socketPathFor } from './control.ts';
 import { EchoWriter } from './echo-writer.ts';
@@ -165,6 +165,33 @@ export function describeReload(before: SupervisorSpec, after: SupervisorSpec): s
   ].join('; ');
 }
 
+/** When the run will end, said at its start: "stops at 14:32 UTC, in 6h00m (--runtime 0 for no limit)". */
+export function runLengthNote(maxRuntimeMs: number | null, nowWall: number): string {
+  if (maxRuntimeMs === null) return 'no time limit (it runs until stopped)';
+  const at = new Date(nowWall + maxRuntimeMs).toISOString();
+  const when = maxRuntimeMs >= 86_400_000 ? `${at.slice(0, 16).replace('T', ' ')} UTC` : `${at.slice(11, 16)} UTC`;
+  return `stops at ${when}, in ${formatMs(maxRuntimeMs)} (--runtime 0 for no limit)`;
+}
+
+/**
+ * Where each loop job's schedule stood at the end of the last run that had it:
+ * the run it was waiting for, else its last successful run plus its interval.
+ * A job with `resume: false`, or whose last run failed or was cut short, starts at once.
+ */
+function resumePoints(root: SupervisorSpec, past: readonly PastSchedule[]): Map<string, ResumePoint> {
+  const byName = new Map(past.map((p) => [p.process, p]));
+  const points = new Map<string, ResumePoint>();
+  for (const w of allWorkers(root)) {
+    const p = byName.get(w.name);
+    if (w.loop === null || !w.loop.resume || p === undefined) continue;
+    const from = `run ${p.runId}'s schedule`;
+    if (p.nextRunAt !== null) points.set(w.name, { dueWall: p.nextRunAt * 1000, from });
+    else if (p.lastExit !== null && p.lastExitOk)
+      points.set(w.name, { dueWall: p.lastExit * 1000 + w.loop.intervalMs, from });
+  }
+  return points;
+}
+
 /** How long a new run waits for the herder that holds its database to let go (one being killed, or ending). */
 const OWNER_GRACE_MS = 3_000;
 
@@ -240,6 +267,7 @@ async function runWith(
     retentionLines: spec.outputRetentionLines,
   };
   let runId: number;
+  let schedules: PastSchedule[];
   try {
     await waitForOwnerToGo(spec.dbPath, OWNER_GRACE_MS);
     const { unfinished, staleLockOf } = await logger.open(params);
@@ -258,7 +286,8 @@ async function runWith(
     }
     const crashed = unfinished.map((r) => ({ id: r.id, reason: cleanUpAfter(r) }));
     for (const c of crashed) opts.warn(`herder: run ${c.id}: ${c.reason}; marked crashed`);
-    runId = await logger.begin(params, crashed);
+    schedules = await logger.begin(params, crashed);
+    runId = logger.run;
   } catch (e) {
     await logger.terminate();
     throw e;
@@ -451,20 +480,15 @@ async function runWith(
   };
   sig.onSignal(stopOn);
 
-  note(
-    'run_start',
-    `run ${runId}: ${plural(allWorkers(spec.root).length, 'actor')} from ${spec.configPath}, ${
-      spec.maxRuntimeMs === null ? 'no time limit' : `stopping after ${formatMs(spec.maxRuntimeMs)}`
-    }`,
-  );
+  const until = runLengthNote(spec.maxRuntimeMs, clock.wall());
+  note('run_start', `run ${runId}: ${plural(allWorkers(spec.root).length, 'actor')} from ${spec.configPath}; ${until}`);
   if (echo === null) {
     // Without echo nothing else is printed until the end: say that the run is up, and how to follow it.
     opts.warn(
-      `herder: run ${runId} started (pid ${process.pid}), ${spec.maxRuntimeMs === null ? 'no time limit' : `stopping after ${formatMs(spec.maxRuntimeMs)}`}; ` +
-        'follow it with `status --watch` or `logs -f`',
+      `herder: run ${runId} started (pid ${process.pid}); ${until}; follow it with \`status --watch\` or \`logs -f\``,
     );
   }
-  root.start();
+  root.start(resumePoints(spec.root, schedules));
   sampler?.start();
   sig.setPhase('running');
   const early = sig.stopAsked();

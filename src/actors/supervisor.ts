@@ -17,6 +17,7 @@ import {
   type Effect,
   type Exit,
   initialState,
+  type ResumePoint,
   type StopMode,
   type SupervisorMsg,
   type SupervisorState,
@@ -85,6 +86,9 @@ export class SupervisorActor implements RunningChild {
   /** Error-pattern watches per worker, kept across its runs so that counts add up. */
   private readonly patterns = new Map<string, PatternWatch>();
 
+  /** Loop schedules from the record, shared down the tree until each is used. */
+  private schedule: Map<string, ResumePoint> | undefined;
+
   /** The latest instance of each nested supervisor: a restarted subtree carries its counts on. */
   private readonly nested: Map<string, SupervisorActor>;
 
@@ -112,10 +116,19 @@ export class SupervisorActor implements RunningChild {
     return this.runner.snapshot;
   }
 
-  start(): void {
+  /** `resume`: loop schedules from the record, for this supervisor's first start in the run (taken from the map). */
+  start(resume?: Map<string, ResumePoint>): void {
     // Record every child as idle first, so status lists them before they run.
     for (const c of this.state.children) this.deps.logger.state(this.row(c));
-    this.runner.send({ type: 'start' });
+    this.schedule = resume ?? this.schedule;
+    const mine = new Map<string, ResumePoint>();
+    for (const c of this.spec.children) {
+      const p = this.schedule?.get(c.name);
+      if (p === undefined) continue;
+      mine.set(c.name, p);
+      this.schedule?.delete(c.name); // once: a subtree restarted later starts afresh
+    }
+    this.runner.send({ type: 'start', resume: mine });
   }
 
   shutdown(mode: StopMode, reason: string): void {
@@ -254,7 +267,7 @@ export class SupervisorActor implements RunningChild {
       this.nested.set(name, nested);
       this.handles.set(name, nested);
       events.started(null, null);
-      nested.start();
+      nested.start(this.schedule);
       return;
     }
     const { logger, echo, clock, live } = this.deps;

@@ -64,6 +64,14 @@ function check(flags: { config: string }): number {
       `record ${displayPath(spec.dbPath)}\n`,
   );
   for (const n of notes) out(`${n}\n`);
+  const loopJobs = workers.filter((w) => w.loop !== null);
+  if (loopJobs.length > 0) {
+    const fresh = loopJobs.filter((w) => w.loop?.resume === false).map((w) => w.name);
+    out(
+      `loop schedules: a new run on ${displayPath(spec.dbPath)} resumes each loop job's next run from the last one ` +
+        `(a run missed meanwhile happens at once, once)${fresh.length === 0 ? '' : `; resume: false starts ${fresh.join(', ')} at once`}\n`,
+    );
+  }
   const hard = hardLimitSupport();
   out(
     `kernel memory limits here (resource_limits.hard): prlimit ${hard.prlimit === null ? 'not installed' : 'available'}; ` +

@@ -385,7 +385,7 @@ class Validator {
       resetAfterMs: a.reset_after,
       shutdownGraceMs: a.shutdown_grace ?? graceMs,
       launch,
-      loop: a.requires_loop ? { intervalMs: a.loop_interval ?? 60_000 } : null,
+      loop: a.requires_loop ? { intervalMs: a.loop_interval ?? 60_000, resume: a.resume } : null,
       runTimeoutMs: a.run_timeout ?? null,
       health: {
         healthThreshold: a.health_threshold ?? null,

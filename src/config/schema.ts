@@ -81,6 +81,8 @@ export const actorSchema = z.strictObject({
   cwd: z.string().min(1).optional(),
   env: z.record(z.string(), envValue).optional(),
   requires_loop: z.boolean().default(false),
+  /** A loop job's schedule carries over from the last run on the same database. */
+  resume: z.boolean().default(true),
   loop_interval: duration('s').optional(),
   run_timeout: duration('s', 'positive').optional(),
   shutdown_grace: duration('s').optional(),

@@ -41,6 +41,34 @@ export function unfinishedRuns(db: Db): UnfinishedRun[] {
   }));
 }
 
+/** Where an actor stood at the end of the last run on this record that had it: for resuming loop schedules. */
+export interface PastSchedule {
+  readonly process: string;
+  readonly runId: number;
+  /** The run it was waiting for (unix seconds), if it was waiting. */
+  readonly nextRunAt: number | null;
+  /** When its last run ended, and whether that run succeeded. */
+  readonly lastExit: number | null;
+  readonly lastExitOk: boolean;
+}
+
+export function pastSchedules(db: Db, beforeRun: number): PastSchedule[] {
+  return db
+    .all(
+      `SELECT ps.process, ps.run_id, ps.next_run_at, ps.last_exit, ps.last_exit_code, ps.last_exit_signal
+       FROM process_state ps
+       WHERE ps.run_id = (SELECT MAX(p2.run_id) FROM process_state p2 WHERE p2.process = ps.process AND p2.run_id < ?)`,
+      [beforeRun],
+    )
+    .map((r) => ({
+      process: String(r.process),
+      runId: Number(r.run_id),
+      nextRunAt: r.next_run_at === null ? null : Number(r.next_run_at),
+      lastExit: r.last_exit === null ? null : Number(r.last_exit),
+      lastExitOk: r.last_exit_code !== null && Number(r.last_exit_code) === 0 && r.last_exit_signal === null,
+    }));
+}
+
 export function markCrashed(db: Db, id: number, endedAt: number, reason: string): void {
   db.exec('BEGIN');
   db.run(

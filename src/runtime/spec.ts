@@ -94,7 +94,11 @@ export interface WorkerSpec extends ChildCommon {
   readonly kind: 'worker';
   readonly launch: ProcessLaunch | ThreadLaunch;
   /** Present for loop jobs: a normal exit means "done, run again later". */
-  readonly loop: { readonly intervalMs: number } | null;
+  readonly loop: {
+    readonly intervalMs: number;
+    /** Its next run is taken from the record when herder restarts (resume: false opts out). */
+    readonly resume: boolean;
+  } | null;
   readonly runTimeoutMs: number | null;
   readonly health: HealthSettings;
 }

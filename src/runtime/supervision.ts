@@ -109,8 +109,20 @@ export interface SupervisorState {
 
 export type StopMode = 'finish' | 'terminate';
 
+/**
+ * Where a loop job's schedule stood when herder last ran on this record: its
+ * next run (wall clock, ms) and the run that planned it. Like a systemd timer
+ * with Persistent=true, a run still ahead is waited for and one missed while
+ * herder was down happens at once, once.
+ */
+export interface ResumePoint {
+  readonly dueWall: number;
+  /** Where the time comes from, for the loop_wait event ("run 3's schedule"). */
+  readonly from: string;
+}
+
 export type SupervisorMsg =
-  | { readonly type: 'start' }
+  | { readonly type: 'start'; readonly resume?: ReadonlyMap<string, ResumePoint> }
   | { readonly type: 'started'; readonly child: string; readonly pid: number | null }
   | { readonly type: 'exited'; readonly child: string; readonly exit: Exit }
   | { readonly type: 'timer'; readonly key: string }
@@ -289,7 +301,7 @@ class Step {
   handle(msg: SupervisorMsg): void {
     switch (msg.type) {
       case 'start':
-        return this.onStart();
+        return this.onStart(msg.resume);
       case 'started':
         return this.onStarted(msg.child, msg.pid);
       case 'exited':
@@ -354,10 +366,35 @@ class Step {
 
   // ---- messages ------------------------------------------------------------
 
-  private onStart(): void {
+  private onStart(resume: ReadonlyMap<string, ResumePoint> | undefined): void {
     if (this.s.phase !== 'idle') return;
     this.s.phase = 'running';
-    for (const c of this.s.children) this.startChild(c);
+    for (const c of this.s.children) {
+      const point = this.isLoop(c) ? resume?.get(c.spec.name) : undefined;
+      if (point === undefined) this.startChild(c);
+      else this.resumeLoop(c, point);
+    }
+  }
+
+  /** A loop job's first run of this herder, at the time its schedule says. */
+  private resumeLoop(c: ChildState, point: ResumePoint): void {
+    const name = c.spec.name;
+    const at = `${new Date(point.dueWall).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+    const ms = Math.round(point.dueWall - this.ctx.wall);
+    if (ms <= 0) {
+      this.event(
+        name,
+        'loop_wait',
+        `next run now (resuming ${point.from}: its run due at ${at} was missed while herder was down)`,
+      );
+      this.startChild(c);
+      return;
+    }
+    c.status = { tag: 'loop_wait', dueAt: this.ctx.now + ms };
+    c.nextRunWall = point.dueWall;
+    this.fx.push({ type: 'set_timer', key: timerKeys.loop(name), ms });
+    this.event(name, 'loop_wait', `next run in ${formatMs(ms)} (resuming ${point.from}: due at ${at})`);
+    this.touch(c);
   }
 
   private onStarted(name: string, pid: number | null): void {
@@ -898,7 +935,8 @@ class Step {
         case 'loop_wait':
           this.fx.push({ type: 'cancel_timer', key: timerKeys.loop(name) });
           c.status = { tag: 'stopped', why: cause };
-          c.nextRunWall = null;
+          // The run it was waiting for stays on record: the next herder on this database resumes from it.
+          if (cause !== 'shutdown') c.nextRunWall = null;
           this.touch(c);
           break;
         case 'restarting':

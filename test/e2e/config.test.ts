@@ -660,9 +660,12 @@ actors:
       expect(out[0]).toMatch(/^actors\.yaml: OK: 3 actors \(1 loop job, 1 thread actor\), root rest_for_one, /);
       expect(out[0]).toContain('no time limit');
       expect(out[0]).toContain('record rec.db');
-      // Health settings are enforced, so no note; then what this machine offers for hard limits.
-      expect(out).toHaveLength(2);
-      expect(out[1]).toMatch(
+      // Health settings are enforced, so no note; then how loop schedules carry over, and the hard limits here.
+      expect(out).toHaveLength(3);
+      expect(out[1]).toBe(
+        "loop schedules: a new run on rec.db resumes each loop job's next run from the last one (a run missed meanwhile happens at once, once)",
+      );
+      expect(out[2]).toMatch(
         /^kernel memory limits here \(resource_limits\.hard\): prlimit (available|not installed); cgroup v2 memory controller (writable|not available)$/,
       );
       expect(existsSync(path.join(r.dir, 'rec.db')), 'check writes no database').toBe(false);

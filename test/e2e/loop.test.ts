@@ -32,4 +32,58 @@ actors:
     const run = query(db, 'SELECT status, exit_code FROM runs')[0];
     expect(run).toMatchObject({ status: 'completed', exit_code: 0 });
   });
+
+  it('a new run on the same record resumes each loop schedule: a run still ahead is waited for, a missed one runs at once', {
+    timeout: 90_000,
+  }, async () => {
+    const dir = project(`
+runtime: { shutdown_grace_seconds: 2 }
+actors:
+  - name: every5s
+    command: [sh, -c, "echo ran"]
+    requires_loop: true
+    loop_interval: 5s
+  - name: often
+    command: [sh, -c, "echo ran"]
+    requires_loop: true
+    loop_interval: 300ms
+  - name: fresh
+    command: [sh, -c, "echo ran"]
+    requires_loop: true
+    loop_interval: 5s
+    resume: false
+`);
+    const db = path.join(dir, 'herder.db');
+    const first = await runCli(['--runtime', '1.5s', '--no-echo'], dir);
+    expect(first.code, first.stderr).toBe(0);
+    const due = (name: string) =>
+      Number(
+        query(db, 'SELECT next_run_at FROM process_state WHERE run_id = 1 AND process = ?', [name])[0]?.next_run_at,
+      );
+    const every5sDue = due('every5s');
+    expect(every5sDue).toBeGreaterThan(Date.now() / 1000); // still ahead when the next run begins
+
+    const second = await runCli(['--runtime', '7s', '--no-echo'], dir);
+    expect(second.code, second.stderr).toBe(0);
+    const run2 = (name: string) =>
+      query(db, 'SELECT ts, kind, detail FROM events WHERE run_id = 2 AND process = ? ORDER BY id', [name]);
+    // every5s: waits for the run run 1 planned, says so, then runs at that time (not at the start of run 2)
+    const e = run2('every5s');
+    expect(e[0]?.kind).toBe('loop_wait');
+    expect(String(e[0]?.detail)).toMatch(
+      /^next run in [\d.]+m?s \(resuming run 1's schedule: due at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\)$/,
+    );
+    const firstStart = e.find((x) => x.kind === 'start');
+    expect(firstStart).toBeDefined();
+    expect(Number(firstStart?.ts)).toBeGreaterThanOrEqual(every5sDue - 0.01);
+    // often: its next run was due a moment after run 1 ended; missed while herder was down, so it runs at once, once
+    const o = run2('often');
+    expect(String(o[0]?.detail)).toMatch(
+      /^next run now \(resuming run 1's schedule: its run due at .* was missed while herder was down\)$/,
+    );
+    expect(o[1]?.kind).toBe('start');
+    // fresh (resume: false) starts at once, with no loop_wait before its first run
+    expect(run2('fresh')[0]?.kind).toBe('start');
+    expect(Number(run2('fresh')[0]?.ts)).toBeLessThan(every5sDue);
+  });
 });

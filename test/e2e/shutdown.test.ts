@@ -36,7 +36,7 @@ actors:
     // Without echo: one line when the run is up, one when it ends.
     expect(r.stderr.trim().split('\n')).toEqual([
       expect.stringMatching(
-        /^herder: run 1 started \(pid \d+\), stopping after 1\.2s; follow it with `status --watch`/,
+        /^herder: run 1 started \(pid \d+\); stops at \d\d:\d\d UTC, in 1\.2s \(--runtime 0 for no limit\); follow it with `status --watch`/,
       ),
       'herder: run 1 completed: deadline reached (1.2s) (record: herder.db)',
     ]);

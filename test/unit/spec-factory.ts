@@ -38,7 +38,7 @@ export function worker(name: string, overrides: WorkerOverrides = {}): WorkerSpe
 
 /** A loop job: a normal exit means "done, run again after intervalMs". */
 export function loopJob(name: string, intervalMs: number, overrides: WorkerOverrides = {}): WorkerSpec {
-  return worker(name, { loop: { intervalMs }, ...overrides });
+  return worker(name, { loop: { intervalMs, resume: true }, ...overrides });
 }
 
 export function supervisor(

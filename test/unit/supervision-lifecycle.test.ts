@@ -286,3 +286,58 @@ describe('commands from a person (ctl)', () => {
     expect(sim.child('flaky').failures).toBe(0);
   });
 });
+
+describe('a loop schedule resumed from the record', () => {
+  const T0 = Date.UTC(2026, 0, 1); // the ManualClock's wall at 0
+
+  it('waits for a next run still ahead, then runs at interval as usual; other children start at once', () => {
+    const sim = new Sim(supervisor('root', [loopJob('snapshot', 300_000), worker('feed')]));
+    const fx = sim.send({
+      type: 'start',
+      resume: new Map([['snapshot', { dueWall: T0 + 294_000, from: "run 3's schedule" }]]),
+    });
+    expect(starts(fx)).toEqual(['feed']);
+    expect(events(fx, 'loop_wait')).toEqual([
+      {
+        process: 'snapshot',
+        detail: "next run in 4m54s (resuming run 3's schedule: due at 2026-01-01 00:04:54 UTC)",
+      },
+    ]);
+    expect(sim.child('snapshot')).toMatchObject({ status: { tag: 'loop_wait', dueAt: 294_000 }, runs: 0 });
+    expect(sim.child('snapshot')?.nextRunWall).toBe(T0 + 294_000);
+    expect(starts(sim.advance(293_999))).toEqual([]);
+    expect(starts(sim.advance(1))).toEqual(['snapshot']);
+  });
+
+  it('runs at once, once, when the run it was due for was missed while herder was down', () => {
+    const sim = new Sim(supervisor('root', [loopJob('snapshot', 300_000)]));
+    const fx = sim.send({
+      type: 'start',
+      resume: new Map([['snapshot', { dueWall: T0 - 3_600_000, from: "run 7's schedule" }]]),
+    });
+    expect(starts(fx)).toEqual(['snapshot']);
+    expect(events(fx, 'loop_wait')).toEqual([
+      {
+        process: 'snapshot',
+        detail:
+          "next run now (resuming run 7's schedule: its run due at 2025-12-31 23:00:00 UTC was missed while herder was down)",
+      },
+    ]);
+  });
+
+  it('a continuous actor named in the schedule starts at once all the same', () => {
+    const sim = new Sim(supervisor('root', [worker('feed')]));
+    const fx = sim.send({ type: 'start', resume: new Map([['feed', { dueWall: T0 + 60_000, from: 'x' }]]) });
+    expect(starts(fx)).toEqual(['feed']);
+  });
+
+  it('a shutdown keeps the next run a waiting loop job was due for, so that the next herder can resume it', () => {
+    const sim = new Sim(supervisor('root', [loopJob('snapshot', 60_000)]));
+    sim.start();
+    sim.started('snapshot', 10);
+    sim.exit('snapshot');
+    expect(sim.child('snapshot')?.nextRunWall).toBe(T0 + 60_000);
+    sim.shutdown('finish', 'deadline');
+    expect(sim.child('snapshot')).toMatchObject({ status: { tag: 'stopped' }, nextRunWall: T0 + 60_000 });
+  });
+});

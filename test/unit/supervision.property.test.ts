@@ -27,7 +27,7 @@ const childSpec = (name: string): fc.Arbitrary<ChildSpec> =>
       arbitrary: fc
         .record({
           common: childOptions,
-          loop: fc.constantFrom(null, { intervalMs: 1_000 }, { intervalMs: 30_000 }),
+          loop: fc.constantFrom(null, { intervalMs: 1_000, resume: true }, { intervalMs: 30_000, resume: true }),
           runTimeoutMs: fc.constantFrom(null, null, null, 2_000, 10_000),
         })
         .map(({ common, loop, runTimeoutMs }) => worker(name, { ...common, loop, runTimeoutMs })),
