@@ -7,7 +7,7 @@
 import { lstatSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { HerderError } from '../runtime/errors.ts';
+import { type ErrorCode, ErrorCodes, HerderError, isHerderError } from '../runtime/errors.ts';
 
 export const CONTROL_PROTOCOL = 'herder.control/1';
 
@@ -104,7 +104,9 @@ export class ControlServer {
     try {
       this.reply(socket, { id, result: await method(params) });
     } catch (e) {
-      this.reply(socket, { id, error: { code: -32000, message: e instanceof Error ? e.message : String(e) } });
+      // A HerderError keeps its code across the socket: a user's mistake stays one, a bug stays a bug.
+      const data = isHerderError(e) ? { code: e.code } : undefined;
+      this.reply(socket, { id, error: { code: -32000, message: e instanceof Error ? e.message : String(e), data } });
     }
   }
 
@@ -232,7 +234,7 @@ export function call(
       settled = true;
       clearTimeout(timer);
       socket.end();
-      let res: { result?: unknown; error?: { message?: unknown } };
+      let res: { result?: unknown; error?: { message?: unknown; data?: { code?: unknown } } };
       try {
         res = JSON.parse(buffer.slice(0, nl)) as typeof res;
       } catch {
@@ -247,6 +249,12 @@ export function call(
       if (typeof res !== 'object' || res === null) {
         reject(new HerderError('HERDER_ERR_CONTROL', `${socketPath}: the answer to ${method} is not a JSON-RPC reply`));
       } else if (res.error !== undefined) {
+        const code = res.error?.data?.code;
+        if (typeof code === 'string' && code !== 'HERDER_ERR_CONTROL' && Object.hasOwn(ErrorCodes, code)) {
+          const message = String(res.error?.message);
+          reject(new HerderError(code as ErrorCode, message.startsWith('herder') ? message : `herder: ${message}`));
+          return;
+        }
         reject(
           new HerderError(
             'HERDER_ERR_CONTROL',

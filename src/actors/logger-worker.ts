@@ -10,6 +10,8 @@ import { expose } from 'comlink';
 import { type Db, openForWrite } from '../record/open.ts';
 import { claimOwnership, clearStaleLock, releaseOwnership } from '../record/owner.ts';
 import {
+  type ActorDetail,
+  actorDetail,
   type EventRow,
   events,
   type LogLine,
@@ -147,6 +149,14 @@ export class LoggerService {
   status(nowS: number): Result<StatusDoc> {
     try {
       return { ok: true, value: statusDoc(this.need(), this.runId, nowS, true) };
+    } catch (e) {
+      return fail(e);
+    }
+  }
+
+  actor(name: string, nowS: number): Result<ActorDetail> {
+    try {
+      return { ok: true, value: actorDetail(this.need(), this.runId, name, nowS, true) };
     } catch (e) {
       return fail(e);
     }

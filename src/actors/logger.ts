@@ -14,7 +14,16 @@
 import { Worker } from 'node:worker_threads';
 import { type Remote, wrap } from 'comlink';
 import { pendingEvents, pendingLines, withPending } from '../record/pending.ts';
-import type { EventRow, LogLine, LogQuery, StatusDoc, Unwritten } from '../record/queries.ts';
+import {
+  type ActorDetail,
+  DETAIL_ERRORS,
+  DETAIL_LINES,
+  type EventRow,
+  type LogLine,
+  type LogQuery,
+  type StatusDoc,
+  type Unwritten,
+} from '../record/queries.ts';
 import {
   type LogRecord,
   type OutputRecord,
@@ -188,6 +197,11 @@ export class Logger {
 
   state(row: ProcessStateRow): void {
     this.pushControl({ t: 'state', row });
+  }
+
+  /** An actor's config as herder understood it (see src/config/describe.ts). */
+  config(process: string, view: Readonly<Record<string, unknown>>): void {
+    this.pushControl({ t: 'config', process, config: JSON.stringify(view) });
   }
 
   usage(row: UsageRow): void {
@@ -386,6 +400,40 @@ export class Logger {
   async status(): Promise<StatusDoc> {
     const doc = unwrap(await this.call<Result<StatusDoc>>(() => this.api.status(toTs(this.clock.wall()))));
     return withPending(doc, this.control, this.unwritten());
+  }
+
+  /** One actor in detail, from the record and what is queued for it, at once (as status). */
+  async actor(name: string): Promise<ActorDetail> {
+    const d = unwrap(await this.call<Result<ActorDetail>>(() => this.api.actor(name, toTs(this.clock.wall()))));
+    const doc = withPending(
+      {
+        format: 'herder.status/1',
+        generated_at: d.generated_at,
+        live: true,
+        run: d.run,
+        actors: [d.actor],
+        system: null,
+      },
+      this.control.filter((r) => r.t !== 'state' || r.row.process === name),
+      this.unwritten(),
+    );
+    const errors = this.control.flatMap((r) =>
+      r.t === 'error' && r.process === name
+        ? [{ ts: r.ts, type: r.errorType, message: r.message, context: r.context }]
+        : [],
+    );
+    const lines = pendingLines(
+      this.outputQueue.map((o) => o.record),
+      { process: name, limit: DETAIL_LINES },
+      () => true,
+    );
+    return {
+      ...d,
+      actor: { ...(doc.actors[0] ?? d.actor), limits: d.actor.limits },
+      errors: [...d.errors, ...errors].slice(-DETAIL_ERRORS),
+      output: [...d.output, ...lines].slice(-DETAIL_LINES),
+      unwritten: doc.unwritten,
+    };
   }
 
   /**

@@ -6,11 +6,12 @@
  */
 
 import { availableParallelism, totalmem } from 'node:os';
+import { describeWorker } from '../config/describe.ts';
 import { loadConfig, ROOT_NAME } from '../config/load.ts';
 import { PipePool } from '../platform/pipes.ts';
 import { isRunning, isSameProcess, procStartTime, signalGroup } from '../platform/proc.ts';
 import { waitForOwnerToGo } from '../record/owner.ts';
-import type { StatusDoc } from '../record/queries.ts';
+import type { ActorStatus, StatusDoc } from '../record/queries.ts';
 import type { PastSchedule, UnfinishedRun } from '../record/runs.ts';
 import { type Clock, systemClock } from '../runtime/clock.ts';
 import { formatMs } from '../runtime/duration.ts';
@@ -120,23 +121,27 @@ function commandHandlers(
 /** Adds what lives only in memory - the actors' own reports - to a status read from the record. */
 function withSignals(doc: StatusDoc, live: LiveActors, clock: Clock): StatusDoc {
   const now = clock.now();
+  return { ...doc, actors: doc.actors.map((a) => signalsOn(a, live, now)) };
+}
+
+function signalsOn(a: ActorStatus, live: LiveActors, now: number): ActorStatus {
+  const s = live.signals.get(a.name);
+  if (s === undefined) return a;
   return {
-    ...doc,
-    actors: doc.actors.map((a) => {
-      const s = live.signals.get(a.name);
-      if (s === undefined) return a;
-      return {
-        ...a,
-        progress: s.progress,
-        self_health: s.selfHealth,
-        heartbeat_at: s.lastHeartbeatWall === null ? null : s.lastHeartbeatWall / 1000,
-        idle_s: s.lastActivity === null ? null : Math.round((now - s.lastActivity) / 100) / 10,
-        bad_health_lines: s.badLines,
-        error_patterns: s.patternCounts === null ? null : Object.fromEntries(s.patternCounts),
-        paused: live.paused.has(a.name),
-      };
-    }),
+    ...a,
+    progress: s.progress,
+    self_health: s.selfHealth,
+    heartbeat_at: s.lastHeartbeatWall === null ? null : s.lastHeartbeatWall / 1000,
+    idle_s: s.lastActivity === null ? null : Math.round((now - s.lastActivity) / 100) / 10,
+    bad_health_lines: s.badLines,
+    error_patterns: s.patternCounts === null ? null : Object.fromEntries(s.patternCounts),
+    paused: live.paused.has(a.name),
   };
+}
+
+/** Every worker's config as herder understood it, into the record (at the start, and after a reload). */
+function recordConfigs(logger: Logger, root: SupervisorSpec): void {
+  for (const w of allWorkers(root)) logger.config(w.name, describeWorker(w));
 }
 
 /** What a reload changes, actor by actor (nested supervisors included), in one line. */
@@ -396,6 +401,10 @@ async function runWith(
       return { ok: true, detail: `run ${runId}: stopping (running jobs get their grace); herder pid ${process.pid}` };
     },
     status: async () => withSignals(await logger.status(), live, clock),
+    actor: async (p) => {
+      const d = await logger.actor(typeof p.name === 'string' ? p.name : '');
+      return { ...d, actor: signalsOn(d.actor, live, clock.now()) };
+    },
     events: async (p) => logger.events(typeof p.limit === 'number' ? p.limit : 100, p.unwritten === true),
     report: async () => logger.report(),
     reload: async (p) => {
@@ -419,6 +428,7 @@ async function runWith(
         ]);
       const changes = describeReload(current, next.root);
       root?.reconfigure(next.root, by);
+      recordConfigs(logger, next.root);
       current = next.root;
       const note =
         runtimeKeys(next) === runtimeKeys(spec) ? '' : '; runtime settings changed: they take effect at the next run';
@@ -488,6 +498,7 @@ async function runWith(
       `herder: run ${runId} started (pid ${process.pid}); ${until}; follow it with \`status --watch\` or \`logs -f\``,
     );
   }
+  recordConfigs(logger, spec.root);
   root.start(resumePoints(spec.root, schedules));
   sampler?.start();
   sig.setPhase('running');

@@ -1,8 +1,9 @@
 /** `herder ctl <status|start|stop|restart|pause|resume> [NAME]`: commands to the live run over its socket. */
 import { userInfo } from 'node:os';
 import { call, socketPathFor } from '../actors/control.ts';
-import type { StatusDoc } from '../record/queries.ts';
+import type { ActorDetail, StatusDoc } from '../record/queries.ts';
 import { HerderError } from '../runtime/errors.ts';
+import { renderActor } from './actor-view.ts';
 import { renderStatus } from './render.ts';
 
 export const CTL_OPS = ['status', 'start', 'stop', 'restart', 'pause', 'resume', 'reload', 'shutdown'] as const;
@@ -21,7 +22,7 @@ export async function ctlCommand(dbPath: string, op: string, name: string | unde
   if (!(CTL_OPS as readonly string[]).includes(op)) {
     throw new HerderError('HERDER_ERR_ARGS', `herder ctl: unknown command "${op}" (use one of ${CTL_OPS.join(', ')})`);
   }
-  if (name !== undefined && ['status', 'shutdown', 'reload'].includes(op)) {
+  if (name !== undefined && ['shutdown', 'reload'].includes(op)) {
     throw new HerderError(
       'HERDER_ERR_ARGS',
       `herder ctl ${op}: takes no actor name (got "${name}"); to steer one actor: ctl start|stop|restart|pause|resume NAME`,
@@ -41,6 +42,7 @@ export async function ctlCommand(dbPath: string, op: string, name: string | unde
       throw e;
     }
   };
+  if (op === 'status' && name !== undefined) return renderActor(await live<ActorDetail>('actor', { name }));
   if (op === 'status') return renderStatus(await live<StatusDoc>('status', {}));
   if (op === 'shutdown') return `${(await live<{ detail: string }>('shutdown', { by: whoAmI() })).detail}\n`;
   if (op === 'reload') {

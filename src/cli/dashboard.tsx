@@ -36,8 +36,11 @@ export interface DashboardSource {
 }
 
 const THIS_MACHINE: Machine = { cores: availableParallelism(), memMb: totalmem() / 1048576 };
-/** The status document does not carry the actors' resource_limits: sparklines are scaled to the machine. */
-const NO_LIMITS: Limits = { maxCpuPercent: null, maxMemoryMb: null };
+/** An actor's resource_limits from the status document: its sparklines are scaled to them, else to the machine. */
+const limitsOf = (a: ActorStatus): Limits => ({
+  maxCpuPercent: a.limits?.max_cpu_percent ?? null,
+  maxMemoryMb: a.limits?.max_memory_mb ?? null,
+});
 
 type Pending = { readonly op: 'start' | 'stop' | 'restart' | 'pause' | 'resume'; readonly name: string } | null;
 
@@ -175,7 +178,7 @@ export function Dashboard({
   const byName = new Map(actors.map((a) => [a.name, a]));
   const m = machineOf(doc.system, machine);
   const rows = actors.map((a) =>
-    tableRow(a, depthOf(a, byName), history.current.get(a.name) ?? { cpu: [], mem: [] }, NO_LIMITS, m),
+    tableRow(a, depthOf(a, byName), history.current.get(a.name) ?? { cpu: [], mem: [] }, limitsOf(a), m),
   );
   const layout = fitTable(rows, columns);
   const r = doc.run;

@@ -170,23 +170,29 @@ export function buildProgram(setExit: (code: number) => void): Command {
 
   program
     .command('status')
-    .description('show the current or last run: one row per actor')
+    .description('show the current or last run: one row per actor, or one actor in detail')
+    .argument('[name]', 'one actor: state, counts, last exit and why, health, limits, last errors and output, config')
     .addOption(configOption())
     .addOption(dbOption())
-    .option('--json', 'print the status as JSON (format herder.status/1)')
+    .option('--json', 'print the status as JSON (format herder.status/1; herder.actor/1 for one actor)')
     .addOption(runOption())
     .option('-w, --watch', 'a live dashboard, refreshed every second (keys: arrows, l, r, s, p, q)')
-    .action(async (flags: { config: string; db?: string; json?: boolean; run?: number; watch?: boolean }) => {
-      if (flags.watch === true) {
-        await watch(resolveDbPath(flags));
+    .action(
+      async (
+        name: string | undefined,
+        flags: { config: string; db?: string; json?: boolean; run?: number; watch?: boolean },
+      ) => {
+        if (flags.watch === true) {
+          await watch(resolveDbPath(flags));
+          setExit(0);
+          return;
+        }
+        // Loaded on demand: `run` must not load SQLite into the main thread (the logger thread owns it).
+        const { statusCommand } = await import('./status.ts');
+        out(await statusCommand(resolveDbPath(flags), { json: flags.json === true, run: flags.run, name }));
         setExit(0);
-        return;
-      }
-      // Loaded on demand: `run` must not load SQLite into the main thread (the logger thread owns it).
-      const { statusCommand } = await import('./status.ts');
-      out(await statusCommand(resolveDbPath(flags), { json: flags.json === true, run: flags.run }));
-      setExit(0);
-    });
+      },
+    );
 
   program
     .command('dashboard')

@@ -38,6 +38,14 @@ export interface ActorStatus {
   /** Frozen with SIGSTOP right now (live only). */
   readonly paused: boolean | null;
   readonly last_error: { readonly type: string; readonly message: string; readonly ts: number } | null;
+  /** Its resource_limits, for scales (null without limits, or from a record older than schema 4). */
+  readonly limits?: ActorLimits | null;
+}
+
+export interface ActorLimits {
+  readonly max_memory_mb: number | null;
+  readonly max_cpu_percent: number | null;
+  readonly max_fds: number | null;
 }
 
 export interface RunStatus {
@@ -141,9 +149,11 @@ export function statusDoc(db: Db, runId: number, nowS: number, live: boolean): S
     if (u !== null) usage.set(name, u);
   }
   const sys = usage.get('_system');
-  const actors = stateRows.map((s) =>
-    actorStatus(s, usage.get(String(s.process)), lastErrors.get(String(s.process)) ?? null, nowS),
-  );
+  const configs = actorConfigs(db, runId);
+  const actors = stateRows.map((s) => ({
+    ...actorStatus(s, usage.get(String(s.process)), lastErrors.get(String(s.process)) ?? null, nowS),
+    limits: limitsOf(configs.get(String(s.process))),
+  }));
   return {
     format: 'herder.status/1',
     generated_at: nowS,
@@ -204,6 +214,115 @@ export function systemStatus(sys: Record<string, unknown> | undefined): StatusDo
         load1: num(sys.load1),
         disk_free_mb: num(sys.disk_free_mb),
       };
+}
+
+/** Each actor's config as recorded at the run's start (or its last reload); none in a record before schema 4. */
+export function actorConfigs(db: Db, runId: number): Map<string, Record<string, unknown>> {
+  const out = new Map<string, Record<string, unknown>>();
+  const has = db.get("SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = 'actor_config'");
+  if (has === null) return out;
+  for (const r of db.all('SELECT process, config FROM actor_config WHERE run_id = ?', [runId])) {
+    try {
+      out.set(String(r.process), JSON.parse(String(r.config)) as Record<string, unknown>);
+    } catch {
+      // a damaged row: the config is simply not shown
+    }
+  }
+  return out;
+}
+
+function limitsOf(config: Record<string, unknown> | undefined): ActorLimits | null {
+  const l = config?.resource_limits;
+  if (typeof l !== 'object' || l === null) return null;
+  const n = (k: string) => {
+    const v = (l as Record<string, unknown>)[k];
+    return typeof v === 'number' ? v : null;
+  };
+  return { max_memory_mb: n('max_memory_mb'), max_cpu_percent: n('max_cpu_percent'), max_fds: n('max_fds') };
+}
+
+/** One actor in detail: `status NAME` and `ctl status NAME` (format herder.actor/1). */
+export interface ActorDetail {
+  readonly format: 'herder.actor/1';
+  readonly generated_at: number;
+  readonly live: boolean;
+  readonly run: RunStatus;
+  readonly actor: ActorStatus;
+  /** Its latest resource sample. */
+  readonly sample: {
+    readonly ts: number;
+    readonly health: number | null;
+    readonly cpu_percent: number | null;
+    readonly rss_mb: number | null;
+    readonly heap_used_mb: number | null;
+    readonly num_threads: number | null;
+    readonly num_fds: number | null;
+  } | null;
+  /** Its newest errors, oldest first. */
+  readonly errors: readonly {
+    readonly ts: number;
+    readonly type: string;
+    readonly message: string;
+    readonly context: string;
+  }[];
+  /** Its newest output lines, oldest first. */
+  readonly output: readonly LogLine[];
+  /** The config as herder understood it (null in a record before schema 4). */
+  readonly config: Record<string, unknown> | null;
+  /** Live only: what is not in the database yet (see StatusDoc). */
+  readonly unwritten?: Unwritten | null;
+}
+
+export const DETAIL_ERRORS = 5;
+export const DETAIL_LINES = 10;
+
+export function actorDetail(db: Db, runId: number, name: string, nowS: number, live: boolean): ActorDetail {
+  const doc = statusDoc(db, runId, nowS, live);
+  const actor = doc.actors.find((a) => a.name === name);
+  if (actor === undefined) {
+    throw new HerderError(
+      'HERDER_ERR_ARGS',
+      `herder: no actor named "${name}" in run ${runId} (actors: ${doc.actors.map((a) => a.name).join(', ')})`,
+    );
+  }
+  const u = db.get('SELECT * FROM resource_usage WHERE process = ? AND run_id = ? ORDER BY ts DESC LIMIT 1', [
+    name,
+    runId,
+  ]);
+  const errors = db
+    .all(
+      'SELECT ts, error_type, message, context FROM process_errors WHERE process = ? AND run_id = ? ORDER BY ts DESC, id DESC LIMIT ?',
+      [name, runId, DETAIL_ERRORS],
+    )
+    .reverse()
+    .map((e) => ({
+      ts: Number(e.ts),
+      type: String(e.error_type),
+      message: String(e.message),
+      context: String(e.context),
+    }));
+  return {
+    format: 'herder.actor/1',
+    generated_at: nowS,
+    live,
+    run: doc.run,
+    actor,
+    sample:
+      u === null
+        ? null
+        : {
+            ts: Number(u.ts),
+            health: num(u.health),
+            cpu_percent: num(u.cpu_percent),
+            rss_mb: num(u.rss_mb),
+            heap_used_mb: num(u.heap_used_mb),
+            num_threads: num(u.num_threads),
+            num_fds: num(u.num_fds),
+          },
+    errors,
+    output: logLines(db, { runId, process: name, limit: DETAIL_LINES }),
+    config: actorConfigs(db, runId).get(name) ?? null,
+  };
 }
 
 function patternCounts(v: unknown): Record<string, number> | null {

@@ -82,7 +82,14 @@ export interface UsageRecord {
   readonly row: UsageRow;
 }
 
-export type LogRecord = EventRecord | ErrorRecord | OutputRecord | StateRecord | UsageRecord;
+/** An actor's config as herder understood it, as JSON (at the start of a run, and again when a reload changes it). */
+export interface ConfigRecord {
+  readonly t: 'config';
+  readonly process: string;
+  readonly config: string;
+}
+
+export type LogRecord = EventRecord | ErrorRecord | OutputRecord | StateRecord | UsageRecord | ConfigRecord;
 
 /** Seconds since the epoch, as stored. */
 export const toTs = (wallMs: number): number => wallMs / 1000;

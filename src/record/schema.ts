@@ -3,7 +3,16 @@
  * the actor's name ("_herder" for the run itself). The version lives in
  * PRAGMA user_version; a newer version than this file knows is refused.
  */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
+
+/** Each actor's config as herder understood it (JSON, actors.yaml's words, env values left out), per run. */
+const ACTOR_CONFIG = `
+CREATE TABLE IF NOT EXISTS actor_config (
+  run_id  INTEGER NOT NULL,
+  process TEXT NOT NULL,
+  config  TEXT NOT NULL,
+  PRIMARY KEY (run_id, process)
+);`;
 
 export const DDL = `
 CREATE TABLE IF NOT EXISTS runs (
@@ -90,6 +99,7 @@ CREATE TABLE IF NOT EXISTS process_state (
   error_patterns TEXT,                 -- JSON {pattern name: matches this run}, null without patterns
   PRIMARY KEY (run_id, process)
 );
+${ACTOR_CONFIG}
 `;
 
 /** Steps from each older version to the next, applied in order inside one transaction. */
@@ -100,4 +110,6 @@ export const MIGRATIONS: Readonly<Record<number, string>> = {
     .join('\n'),
   // 2 -> 3: process_state keeps the error-pattern counts, so status read from the file shows them.
   2: 'ALTER TABLE process_state ADD COLUMN error_patterns TEXT;',
+  // 3 -> 4: what each actor's config was, for status NAME and the dashboard's scales.
+  3: ACTOR_CONFIG,
 };

@@ -19,6 +19,7 @@ export class RecordWriter {
   private readonly upsState: Stmt;
   private readonly insUsage: Stmt;
   private readonly insOutputLines: Stmt;
+  private readonly upsConfig: Stmt;
   private readonly sincePrune = new Map<string, number>();
 
   constructor(
@@ -36,6 +37,9 @@ export class RecordWriter {
     // A batch of lines crosses into SQLite as one JSON array, not one call per line: about twice as many rows a second.
     this.insOutputLines = db.prepare(
       'INSERT INTO process_output(run_id, ts, process, pid, stream, line) SELECT ?, ?, ?, ?, ?, value FROM json_each(?)',
+    );
+    this.upsConfig = db.prepare(
+      'INSERT INTO actor_config(run_id, process, config) VALUES (?, ?, ?) ON CONFLICT(run_id, process) DO UPDATE SET config = excluded.config',
     );
     this.insUsage = db.prepare(`INSERT INTO resource_usage(run_id, ts, process, pid, cpu_percent, rss_mb, num_threads,
         num_fds, health, heap_used_mb, elu, mem_percent, available_mb, load1, disk_free_mb)
@@ -85,6 +89,9 @@ export class RecordWriter {
         return r.count;
       case 'state':
         this.state(r.row);
+        return 0;
+      case 'config':
+        this.upsConfig.run([this.runId, r.process, r.config]);
         return 0;
       case 'usage': {
         const u = r.row;
@@ -169,6 +176,15 @@ export class RecordWriter {
   }
 
   close(): void {
-    for (const s of [this.insEvent, this.insError, this.insOutput, this.upsState, this.insUsage]) s.finalize();
+    for (const s of [
+      this.insEvent,
+      this.insError,
+      this.insOutput,
+      this.insOutputLines,
+      this.upsState,
+      this.insUsage,
+      this.upsConfig,
+    ])
+      s.finalize();
   }
 }

@@ -122,11 +122,14 @@ actors:
     expect(r.code).toBe(1);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/herder ctl: no live run answers on .*herder\.sock \(start one with `herder run`\)/);
-    const extra = await runCli(['ctl', 'status', 'a'], dir);
+    const extra = await runCli(['ctl', 'reload', 'a'], dir);
     expect([extra.code, extra.stderr]).toEqual([
       2,
-      'herder ctl status: takes no actor name (got "a"); to steer one actor: ctl start|stop|restart|pause|resume NAME\n',
+      'herder ctl reload: takes no actor name (got "a"); to steer one actor: ctl start|stop|restart|pause|resume NAME\n',
     ]);
+    const one = await runCli(['ctl', 'status', 'a'], dir);
+    expect(one.code).toBe(1);
+    expect(one.stderr).toMatch(/^herder ctl: no live run answers on .*herder\.sock \(start one with `herder run`\)\n$/);
   });
 });
 

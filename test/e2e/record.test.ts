@@ -97,7 +97,7 @@ actors:
     const r = await runCli(['--runtime', '1', '--no-echo'], dir);
     expect(r.code).toBe(2);
     expect(r.stderr.trim()).toMatch(
-      /herder\.db: written by a newer herder \(schema 99, this one knows 3\); upgrade herder or pass --db NEW\.db$/,
+      /herder\.db: written by a newer herder \(schema 99, this one knows 4\); upgrade herder or pass --db NEW\.db$/,
     );
   });
 
@@ -205,7 +205,7 @@ actors:
     db.close();
     const r = await runCli(['--runtime', '0.01', '--no-echo'], dir);
     expect(r.code, r.stderr).toBe(0);
-    expect(query(file, 'PRAGMA user_version')[0]?.user_version).toBe(3);
+    expect(query(file, 'PRAGMA user_version')[0]?.user_version).toBe(4);
     expect(query(file, 'SELECT config_path FROM runs ORDER BY id').map((x) => x.config_path)).toEqual([
       'old.yaml',
       path.join(dir, 'actors.yaml'),
