@@ -9,7 +9,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { closePipe, closeQuietly, type PipePair } from '../platform/pipes.ts';
-import { procStartTime, signalGroup } from '../platform/proc.ts';
+import { groupHasLiving, procStartTime, signalGroup } from '../platform/proc.ts';
 import type { Stream } from '../record/records.ts';
 import type { Clock, TimerHandle } from '../runtime/clock.ts';
 import type { ProcessLaunch } from '../runtime/spec.ts';
@@ -168,7 +168,7 @@ export function startProcess(
     report();
   });
 
-  const groupAlive = () => pid !== null && signalGroup(pid, 0);
+  const groupAlive = () => pid !== null && groupHasLiving(pid);
   let pipesDeadline: number | null = null;
   /** The exit is reported once the main process, its group and its pipes are all gone. */
   function maybeReport(): void {

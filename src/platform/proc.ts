@@ -1,5 +1,5 @@
 /** Linux process facts used to kill the right things and only those. */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 interface ProcStat {
   /** Field 3: R, S, D, T, Z (zombie), X (dead), … */
@@ -45,6 +45,29 @@ export function isSameProcess(pid: number, start: string | null): boolean {
 export function isRunning(pid: number, start: string | null): boolean {
   const s = procStat(pid);
   return s !== null && start !== null && s.start === start && s.state !== 'Z' && s.state !== 'X';
+}
+
+/**
+ * True while a process group has a member that is not a zombie. A zombie
+ * keeps its group "alive" to kill(-pgid, 0) until whoever inherited it reaps
+ * it, which an init that reaps lazily (or herder itself as PID 1 in a
+ * container) may do late or never: it has ended all the same.
+ */
+export function groupHasLiving(pgid: number): boolean {
+  if (!signalGroup(pgid, 0)) return false;
+  for (const name of readdirSync('/proc')) {
+    const pid = Number(name);
+    if (!Number.isInteger(pid)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      continue; // gone meanwhile
+    }
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(f[2]) === pgid && f[0] !== 'Z' && f[0] !== 'X') return true;
+  }
+  return false;
 }
 
 /** Signals a whole process group; false when the group no longer exists. */

@@ -173,6 +173,42 @@ actors:
     }
   });
 
+  it('a stopped job is reported gone once only zombies are left in its group, even when nobody reaps them', async () => {
+    const dir = project(`
+actors:
+  - name: looper
+    command: [sh, -c, "while :; do echo tick; sleep 5; done"]
+`);
+    // herder under a subreaper that never reaps: the job's orphaned children stay zombies in its group
+    // (as under an init that reaps late, or with herder itself as PID 1 in a container).
+    const parent = spawn(
+      'python3',
+      [
+        '-c',
+        'import ctypes, subprocess, sys, time\nctypes.CDLL(None).prctl(36, 1, 0, 0, 0)\np = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\ntime.sleep(120)',
+        process.execPath,
+        '--import',
+        TSX,
+        MAIN,
+        'run',
+        '--runtime',
+        '15',
+        '--no-echo',
+      ],
+      { cwd: dir, stdio: 'ignore' },
+    );
+    try {
+      await waitForActor(dir, 'looper', (a) => a.state === 'running' && a.pid !== null);
+      const stop = await runCli(['ctl', 'stop', 'looper'], dir);
+      expect(stop.code, stop.stderr).toBe(0);
+      await waitForActor(dir, 'looper', (a) => a.state === 'stopped', 20_000);
+      const shutdown = await runCli(['ctl', 'shutdown'], dir);
+      expect(shutdown.code, shutdown.stderr).toBe(0);
+    } finally {
+      parent.kill('SIGKILL');
+    }
+  });
+
   it('refuses to start a second run on a database that a live run is using', async () => {
     const dir = project(`
 actors:
