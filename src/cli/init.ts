@@ -15,25 +15,26 @@ const SERVICE = 'ticker';
 const TEMPLATE = `# herder's actors: \`herder check\` validates this file, \`herder run\` runs it.
 # Paths in it (script, module, cwd, db) are relative to this file's folder.
 runtime:
-  max_runtime_minutes: 360        # the run stops itself, gracefully, after this; 0 = no limit; --runtime overrides
+  max_runtime: 6h                 # the run stops itself, gracefully, after this; 0 = no limit; --runtime overrides
   db: herder.db                   # the record of every run: events, output, errors, CPU and memory samples
 
 actors:
-  # A loop job: it does its work and exits. Exit 0 means "done": it starts again loop_interval seconds
-  # after it ended. A failure is retried with backoff instead, like a crash.
+  # A loop job: it does its work and exits. Exit 0 means "done": it starts again loop_interval
+  # after it ended (durations: 500ms, 90s, 2m, 6h, 1d, 1h30m). A failure is retried with backoff
+  # instead, like a crash. When herder restarts, the schedule carries on from the record.
   - name: ${LOOP_JOB}
     command: [date, -u, "+%Y-%m-%d %H:%M:%S UTC"]
     # script: collect.py          # your own job instead: .py runs with python3, .sh with bash, .ts with node + tsx
     requires_loop: true
-    loop_interval: ${LOOP_INTERVAL_SECONDS}
-    run_timeout: 60               # a run longer than this is stopped and counts as a failure
+    loop_interval: ${LOOP_INTERVAL_SECONDS}s
+    run_timeout: 1m               # a run longer than this is stopped and counts as a failure
 
   # A service: it runs until the run ends. When it exits, its supervisor restarts it after
-  # restart_delay seconds, doubled for each failure in a row.
+  # restart_delay, doubled for each failure in a row.
   - name: ${SERVICE}
     command: [sh, -c, 'while :; do echo "tick $(date -u +%T)"; sleep 5; done']
     # module: worker.ts           # or a TypeScript module, run in a worker thread of its own
-    restart_delay: 1
+    restart_delay: 1s
     max_restarts: 10              # failures in a row before it is given up; 0 = no limit
 `;
 

@@ -143,7 +143,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
               : '';
         throw new HerderError(
           'HERDER_ERR_ARGS',
-          `herder: unknown command "${command}"${hint} (commands: run, check, status, report, logs, events, ctl, dashboard; see --help)`,
+          `herder: unknown command "${command}"${hint} (commands: run, check, init, status, report, logs, events, ctl, dashboard; see --help)`,
         );
       }
       if (flags.test === true && flags.runtime !== undefined) {
