@@ -845,7 +845,7 @@ actors:
     expect(out[0]).toBe(
       'actors.yaml: OK: 2 actors (1 loop job, 0 thread actors), root one_for_one, 1h30m limit, record herder.db',
     );
-    expect(out).toHaveLength(2); // and the hard-limit line
+    expect(out).toHaveLength(3); // and the loop-schedule and hard-limit lines
   });
 
   it.each([

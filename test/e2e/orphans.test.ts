@@ -21,7 +21,7 @@ async function startForkers(dir: string, env: Record<string, string> = {}) {
       ]);
       return all.length === 6 ? all : null;
     },
-    15_000,
+    30_000,
     'three children and three grandchildren',
   );
   await waitForActor(dir, 'forker3', (a) => a.pid !== null);

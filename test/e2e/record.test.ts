@@ -4,7 +4,7 @@ import path from 'node:path';
 import sqlite from 'node-sqlite3-wasm';
 import { describe, expect, it } from 'vitest';
 import { DDL } from '../../src/record/schema.ts';
-import { JOB_PY, project, query, ROOT, runCli, startRun, waitForActor } from '../helpers/cli.ts';
+import { JOB_PY, project, query, ROOT, runCli, startRun, waitForActor, waitUntil } from '../helpers/cli.ts';
 
 const WRITER = path.join(ROOT, 'test', 'fixtures', 'writer.py');
 const simple = `
@@ -107,7 +107,19 @@ actors:
     const first = await runCli(['--runtime', '0.01', '--no-echo'], dir);
     expect(first.code, first.stderr).toBe(0);
     const holder = new sqlite.Database(file);
-    holder.exec('BEGIN EXCLUSIVE');
+    // herder may be mid-write at this moment: take the lock as soon as it is free
+    await waitUntil(
+      () => {
+        try {
+          holder.exec('BEGIN EXCLUSIVE');
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      10_000,
+      'the database lock',
+    );
     try {
       const r = await runCli(['--runtime', '1', '--no-echo'], dir);
       expect(r.code).toBe(2);
