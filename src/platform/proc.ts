@@ -1,5 +1,6 @@
 /** Linux process facts used to kill the right things and only those. */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { processGroups } from './proctable.ts';
 
 interface ProcStat {
   /** Field 3: R, S, D, T, Z (zombie), X (dead), … */
@@ -55,19 +56,11 @@ export function isRunning(pid: number, start: string | null): boolean {
  */
 export function groupHasLiving(pgid: number): boolean {
   if (!signalGroup(pgid, 0)) return false;
-  for (const name of readdirSync('/proc')) {
-    const pid = Number(name);
-    if (!Number.isInteger(pid)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    } catch {
-      continue; // gone meanwhile
-    }
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(f[2]) === pgid && f[0] !== 'Z' && f[0] !== 'X') return true;
-  }
-  return false;
+  return (
+    processGroups()
+      .get(pgid)
+      ?.some((p) => !p.zombie) ?? false
+  );
 }
 
 /** Signals a whole process group; false when the group no longer exists. */

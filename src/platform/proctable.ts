@@ -13,6 +13,8 @@ const PAGE_KB = 4;
 export interface ProcEntry {
   readonly pid: number;
   readonly pgid: number;
+  /** Ended but not yet reaped by its parent (state Z or X): in the table, no longer running. */
+  readonly zombie: boolean;
   /** utime + stime, in clock ticks. */
   readonly cpuTicks: number;
   readonly threads: number;
@@ -27,7 +29,7 @@ function parseStat(pid: number, stat: string): ProcEntry | null {
   const threads = Number(f[17]);
   const rssKb = Number(f[21]) * PAGE_KB;
   if (!Number.isFinite(pgid) || !Number.isFinite(cpuTicks)) return null;
-  return { pid, pgid, cpuTicks, threads, rssKb };
+  return { pid, pgid, zombie: f[0] === 'Z' || f[0] === 'X', cpuTicks, threads, rssKb };
 }
 
 /** Every live process, grouped by process group. */

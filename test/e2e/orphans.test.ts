@@ -28,6 +28,30 @@ async function startForkers(dir: string, env: Record<string, string> = {}) {
   return { run, pids };
 }
 
+/**
+ * A live herder (`run --runtime 15 --no-echo` in `dir`) started by a Python parent that never waits for its children;
+ * `prelude` runs in the parent first. The parent prints herder's pid.
+ */
+function herderUnder(prelude: string, dir: string, newSession: boolean) {
+  const code = `import ctypes, subprocess, sys, time
+${prelude}
+p = subprocess.Popen(sys.argv[1:], start_new_session=${newSession ? 'True' : 'False'}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+print(p.pid, flush=True)
+time.sleep(120)`;
+  const parent = spawn(
+    'python3',
+    ['-c', code, process.execPath, '--import', TSX, MAIN, 'run', '--runtime', '15', '--no-echo'],
+    {
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  const pid = new Promise<number>((resolve) =>
+    parent.stdout?.once('data', (d: Buffer) => resolve(Number(String(d).trim()))),
+  );
+  return { parent, pid };
+}
+
 describe('no orphans', () => {
   it('kill -9 of herder leaves no child or grandchild running', async () => {
     const dir = project(threeForkers);
@@ -131,26 +155,9 @@ actors:
 `);
     // A parent that never waits for its child (as under nohup/setsid, or a wrapper busy elsewhere): the killed
     // herder stays a zombie with its pid and start time unchanged.
-    const parent = spawn(
-      'python3',
-      [
-        '-c',
-        'import subprocess, sys, time\np = subprocess.Popen(sys.argv[1:], start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\nprint(p.pid, flush=True)\ntime.sleep(120)',
-        process.execPath,
-        '--import',
-        TSX,
-        MAIN,
-        'run',
-        '--runtime',
-        '15',
-        '--no-echo',
-      ],
-      { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] },
-    );
+    const { parent, pid } = herderUnder('', dir, true);
     try {
-      const herderPid = await new Promise<number>((resolve) =>
-        parent.stdout?.once('data', (d: Buffer) => resolve(Number(String(d).trim()))),
-      );
+      const herderPid = await pid;
       const sleeper = await waitForActor(dir, 'sleeper', (a) => a.pid !== null);
       process.kill(-herderPid, 'SIGKILL'); // herder's whole group, as a cgroup kill or kill -9 -PGID does
       const state = () => readFileSync(`/proc/${herderPid}/stat`, 'utf8').split(') ')[1]?.[0];
@@ -181,22 +188,7 @@ actors:
 `);
     // herder under a subreaper that never reaps: the job's orphaned children stay zombies in its group
     // (as under an init that reaps late, or with herder itself as PID 1 in a container).
-    const parent = spawn(
-      'python3',
-      [
-        '-c',
-        'import ctypes, subprocess, sys, time\nctypes.CDLL(None).prctl(36, 1, 0, 0, 0)\np = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\ntime.sleep(120)',
-        process.execPath,
-        '--import',
-        TSX,
-        MAIN,
-        'run',
-        '--runtime',
-        '15',
-        '--no-echo',
-      ],
-      { cwd: dir, stdio: 'ignore' },
-    );
+    const { parent } = herderUnder('ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER', dir, false);
     try {
       await waitForActor(dir, 'looper', (a) => a.state === 'running' && a.pid !== null);
       const stop = await runCli(['ctl', 'stop', 'looper'], dir);
