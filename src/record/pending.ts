@@ -64,14 +64,13 @@ export function withPending(doc: StatusDoc, queued: readonly LogRecord[], unwrit
   const actors: ActorStatus[] = doc.actors.map((a) => {
     const s = states.get(a.name);
     states.delete(a.name);
+    const base = s === undefined ? a : { ...actorStatus(stored(s), undefined, a.last_error, now), limits: a.limits };
     const u = usage.get(a.name);
-    const running = (s?.state ?? a.state) === 'running' || (s?.state ?? a.state) === 'stopping';
-    const base =
-      s === undefined ? a : actorStatus(stored(s), { cpu_percent: a.cpu_percent, rss_mb: a.rss_mb }, a.last_error, now);
+    const running = base.state === 'running' || base.state === 'stopping';
     return {
       ...base,
-      cpu_percent: u === undefined ? base.cpu_percent : running ? u.cpuPercent : null,
-      rss_mb: u === undefined ? base.rss_mb : running ? u.rssMb : null,
+      cpu_percent: running ? (u?.cpuPercent ?? a.cpu_percent) : null,
+      rss_mb: running ? (u?.rssMb ?? a.rss_mb) : null,
       last_error: errors.get(a.name) ?? base.last_error,
     };
   });
