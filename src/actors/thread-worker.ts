@@ -22,6 +22,7 @@ export interface ActorContext {
     warn(...args: unknown[]): void;
     error(...args: unknown[]): void;
   };
+  /** A sign of life (stall_timeout); cheap enough for any loop: at most four a second reach herder. */
   heartbeat(): void;
   reportHealth(report: HealthReport): void;
   /** Records an error (a process_errors row) without failing the run. */
@@ -76,8 +77,65 @@ function actorFunction(mod: ActorModule): ActorModule['default'] | undefined {
   return candidates.find((c) => typeof c === 'function') as ActorModule['default'] | undefined;
 }
 
+type HostCalls = { readonly [K in keyof HostApi]: Remote<HostApi>[K] };
+
+/**
+ * The host's methods, each looked up once per run. Every `host.x` through a
+ * comlink proxy makes a new proxy, registered with a FinalizationRegistry so
+ * that it outlives young-generation collections: called per heartbeat and per
+ * line, they filled the old generation, and the worker's heap in use climbed
+ * for minutes between full collections.
+ */
+function hostCalls(host: Remote<HostApi>): HostCalls {
+  return {
+    output: host.output,
+    heartbeat: host.heartbeat,
+    reportHealth: host.reportHealth,
+    error: host.error,
+    thrown: host.thrown,
+    usage: host.usage,
+    sync: host.sync,
+  };
+}
+
+/**
+ * How often at most a heartbeat goes to herder. A heartbeat is a sign of life
+ * and herder keeps only the latest, so a job may call ctx.heartbeat() in a
+ * loop: the first goes at once, and any others within this window become one
+ * more at its end - late by a quarter of a second at most, which no
+ * stall_timeout notices.
+ */
+const HEARTBEAT_WINDOW_MS = 250;
+
+function heartbeats(send: () => void): { beat(): void; stop(): void } {
+  let window: NodeJS.Timeout | null = null;
+  let owed = false;
+  const open = () => {
+    send();
+    window = setTimeout(() => {
+      window = null;
+      if (owed) {
+        owed = false;
+        open();
+      }
+    }, HEARTBEAT_WINDOW_MS);
+    window.unref();
+  };
+  return {
+    beat: () => {
+      if (window === null) open();
+      else owed = true;
+    },
+    stop: () => {
+      if (window !== null) clearTimeout(window);
+      window = null;
+      owed = false;
+    },
+  };
+}
+
 /** Heap and event-loop utilisation of this worker, sent every `ms` while a run lasts. */
-function reportUsage(host: Remote<HostApi>, ms: number): NodeJS.Timeout | null {
+function reportUsage(host: HostCalls, ms: number): NodeJS.Timeout | null {
   if (ms <= 0) return null;
   let last = performance.eventLoopUtilization();
   const timer = setInterval(() => {
@@ -92,12 +150,13 @@ function reportUsage(host: Remote<HostApi>, ms: number): NodeJS.Timeout | null {
 }
 
 export default async function runActor(task: ThreadTask): Promise<void> {
-  const host: Remote<HostApi> = wrap<HostApi>(nodeEndpoint(task.host));
+  const host = hostCalls(wrap<HostApi>(nodeEndpoint(task.host)));
   const controller = new AbortController();
   task.control.on('message', (m) => {
     if (m === 'abort') controller.abort(new Error('herder asked this actor to stop'));
   });
   const reporter = reportUsage(host, task.sampleMs);
+  const beats = heartbeats(() => void host.heartbeat());
   const restoreOut = patchStream(process.stdout, (t) => void host.output('stdout', t));
   const restoreErr = patchStream(process.stderr, (t) => void host.output('stderr', t));
   const ctx: ActorContext = {
@@ -110,7 +169,7 @@ export default async function runActor(task: ThreadTask): Promise<void> {
       warn: (...a) => console.warn(...a),
       error: (...a) => console.error(...a),
     },
-    heartbeat: () => void host.heartbeat(),
+    heartbeat: beats.beat,
     reportHealth: (r) => void host.reportHealth(r),
     reportError: (type, message, context = '') => void host.error(type, message, context),
   };
@@ -127,6 +186,7 @@ export default async function runActor(task: ThreadTask): Promise<void> {
     throw e;
   } finally {
     if (reporter !== null) clearInterval(reporter);
+    beats.stop();
     restoreOut();
     restoreErr();
     await host.sync();
