@@ -1,8 +1,9 @@
 /**
- * The sampler: every sample interval, one resource_usage row per live actor
- * and one for the machine ("_system"). A process actor is measured as its
- * whole process group - CPU % (from tick deltas), resident memory, threads,
- * open descriptors summed over the job and everything it forked. A thread
+ * The sampler: every sample interval, one resource_usage row per live actor,
+ * one for herder itself ("_herder") and one for the machine ("_system"). A
+ * process actor is measured as its whole process group - CPU % (from tick
+ * deltas), resident memory, threads, open descriptors summed over the job
+ * and everything it forked. A thread
  * actor reports from inside its worker (heap in use, event-loop utilisation,
  * which stands for its CPU share). The machine comes from systeminformation,
  * plus the free space where the database lives.
@@ -11,7 +12,7 @@ import { statfsSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import path from 'node:path';
 import si from 'systeminformation';
-import { openFds, processGroups, TICKS_PER_SECOND } from '../platform/proctable.ts';
+import { openFds, type ProcEntry, processGroups, TICKS_PER_SECOND } from '../platform/proctable.ts';
 import type { UsageRow } from '../record/records.ts';
 import type { Clock, TimerHandle } from '../runtime/clock.ts';
 import { type ActorSignals, freshSignals } from './health-channel.ts';
@@ -83,10 +84,20 @@ const EMPTY: Omit<UsageRow, 'process' | 'pid'> = {
 
 const round1 = (x: number) => Math.round(x * 10) / 10;
 
+/** The process name of herder's own rows, the root supervisor's name. */
+const SELF = '_herder';
+
+/** The main thread's heap in use; after a full collection when node runs with --expose-gc. */
+function liveHeapBytes(): number {
+  (globalThis as { gc?: () => void }).gc?.();
+  return process.memoryUsage().heapUsed;
+}
+
 export class Sampler {
   private timer: TimerHandle | null = null;
   private lastTicks = new Map<number, number>();
   private lastAt = 0;
+  private lastElu = performance.eventLoopUtilization();
   private stopped = false;
 
   constructor(
@@ -100,6 +111,7 @@ export class Sampler {
 
   start(): void {
     this.lastAt = this.clock.now();
+    this.lastElu = performance.eventLoopUtilization();
     void si.currentLoad().catch(() => {}); // primes its CPU delta
     this.lastTicks = this.ticksNow();
     this.schedule();
@@ -117,6 +129,41 @@ export class Sampler {
       this.timer = null;
       void this.sample().finally(() => this.schedule());
     }, this.intervalMs);
+  }
+
+  /**
+   * herder's own process: CPU and resident memory of all its threads (the
+   * logging thread and thread actors' workers included), its threads and
+   * descriptors, and the main thread's V8 heap in use and event-loop
+   * utilisation, so that a long run can tell its own growth from its actors'.
+   * The heap in use swings by tens of MB with garbage not yet collected; run
+   * herder with `node --expose-gc` and it is measured after a full collection,
+   * which makes it the live heap, the figure to follow when hunting a leak.
+   */
+  private sampleSelf(groups: Map<number, ProcEntry[]>, ticks: Map<number, number>, elapsedS: number): void {
+    let me: ProcEntry | undefined;
+    for (const entries of groups.values()) me ??= entries.find((e) => e.pid === process.pid);
+    const elu = performance.eventLoopUtilization();
+    const busy = performance.eventLoopUtilization(elu, this.lastElu).utilization;
+    this.lastElu = elu;
+    let cpuPercent: number | null = null;
+    if (me !== undefined) {
+      ticks.set(me.pid, me.cpuTicks);
+      const before = this.lastTicks.get(me.pid);
+      if (before !== undefined)
+        cpuPercent = round1((Math.max(0, me.cpuTicks - before) / TICKS_PER_SECOND / elapsedS) * 100);
+    }
+    this.logger.usage({
+      ...EMPTY,
+      process: SELF,
+      pid: process.pid,
+      cpuPercent,
+      rssMb: me === undefined ? null : round1(me.rssKb / 1024),
+      numThreads: me?.threads ?? null,
+      numFds: openFds(process.pid),
+      heapUsedMb: round1(liveHeapBytes() / 1048576),
+      elu: Math.round(busy * 1000) / 1000,
+    });
   }
 
   private ticksNow(): Map<number, number> {
@@ -160,6 +207,7 @@ export class Sampler {
         health,
       });
     }
+    this.sampleSelf(groups, ticks, elapsedS);
     this.lastTicks = ticks;
     for (const [name, u] of this.live.threads) {
       if (u === null) continue;
