@@ -116,16 +116,32 @@ export function start(
 /**
  * Starts herder exactly as a user would for a long run, as one process (the
  * real node, not a launcher): `node dist/main.mjs run --config actors.yaml
- * --runtime MIN --no-echo` (what `npm start` runs), in `dir`, which holds actors.yaml.
+ * --runtime MIN --no-echo` (what `npm start` runs), in `dir`, which holds actors.yaml;
+ * `nodeFlags` go to node before the script (e.g. --expose-gc).
  */
-export function startHerder(dir: string, yaml: string, runtimeMinutes: number): Started {
+export function startHerder(
+  dir: string,
+  yaml: string,
+  runtimeMinutes: number,
+  nodeFlags: readonly string[] = [],
+): Started {
   if (!built) {
     execFileSync(process.execPath, [path.join(ROOT, 'tools', 'build.mjs')], { cwd: ROOT, stdio: 'inherit' });
     built = true;
   }
   writeFileSync(path.join(dir, 'actors.yaml'), yaml);
   return start(
-    [process.execPath, MAIN, 'run', '--config', 'actors.yaml', '--runtime', String(runtimeMinutes), '--no-echo'],
+    [
+      process.execPath,
+      ...nodeFlags,
+      MAIN,
+      'run',
+      '--config',
+      'actors.yaml',
+      '--runtime',
+      String(runtimeMinutes),
+      '--no-echo',
+    ],
     { cwd: dir },
   );
 }

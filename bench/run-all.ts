@@ -27,6 +27,7 @@ const SUITE = [
   'sqlite-tier',
   'sampling-cost',
   'report-large',
+  'memory-growth',
 ] as const;
 /** Outer limit per benchmark; each also has its own, shorter guard. */
 const LIMIT_MS = 360_000;
