@@ -72,7 +72,7 @@ it('herder and a thread actor keep their memory flat through thousands of starts
     (await liveStatus(dir))?.actors
       .filter((a) => a.kind === 'process' && a.name !== 'chatty')
       .reduce((n, a) => n + a.runs, 0) ?? 0;
-  /** The thread actor's samples as `status beater --json` shows them, one at a time: ts -> heap MB. */
+  /** The thread actor's latest samples as `status beater --json` shows them, one at a time: ts -> heap MB. */
   const beaterSamples = new Map<number, number>();
   const noteBeaterSample = async () => {
     const s = ((await call(socket, 'actor', { name: 'beater' }).catch(() => null)) as ActorDetail | null)?.sample;
@@ -104,11 +104,20 @@ it('herder and a thread actor keep their memory flat through thousands of starts
       `${WARM_UP_STARTS} starts and 4 samples of the idle thread actor`,
     );
     const idle = [...beaterSamples.values()];
+    beaterSamples.clear();
     const goAt = Date.now() / 1000;
     writeFileSync(go, '');
     const from = await starts();
     const follower = startCli(['logs', '-f'], dir);
-    await waitUntil(async () => (await starts()) >= from + MEASURED_STARTS, 180_000, `${MEASURED_STARTS} more starts`);
+    // Long enough for a few dozen samples, whatever the pace of the starts.
+    await waitUntil(
+      async () => {
+        await noteBeaterSample();
+        return beaterSamples.size >= 20 && (await starts()) >= from + MEASURED_STARTS;
+      },
+      180_000,
+      `${MEASURED_STARTS} more starts and 20 samples of the busy thread actor`,
+    );
     const endAt = Date.now() / 1000;
     herder.kill('SIGTERM');
     expect(await exited, stderr).toBe(0);
