@@ -2,7 +2,8 @@
 // TypeScript loader in the runtime process: `node dist/main.mjs` (what
 // `npm start` runs). Each worker's entry is built under the name the runtime
 // looks for next to itself.
-import { renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { build } from 'esbuild';
 
 const result = await build({
@@ -26,6 +27,7 @@ const result = await build({
 // Each file is written aside and renamed into place, so a herder starting meanwhile (or a second build) never reads
 // a file half written. The entry starts with #! and is executable, as esbuild itself would make it.
 for (const file of result.outputFiles) {
+  mkdirSync(path.dirname(file.path), { recursive: true }); // a fresh checkout has no dist/ yet
   const aside = `${file.path}.${process.pid}.tmp`;
   writeFileSync(aside, file.contents, { mode: file.text.startsWith('#!') ? 0o755 : 0o644 });
   renameSync(aside, file.path);

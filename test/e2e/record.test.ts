@@ -176,7 +176,19 @@ actors:
     const run = startRun(dir);
     await waitForActor(dir, 'ticker', (a) => a.state === 'running');
     const holder = new sqlite.Database(file);
-    holder.exec('BEGIN EXCLUSIVE');
+    // herder writes every few hundred ms here: take the lock between two of its writes
+    await waitUntil(
+      () => {
+        try {
+          holder.exec('BEGIN EXCLUSIVE');
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      10_000,
+      'the database lock',
+    );
     await new Promise((r) => setTimeout(r, 7_000)); // longer than herder's 5 s busy timeout
     holder.exec('ROLLBACK');
     holder.close();
