@@ -11,13 +11,14 @@ import { expose } from 'comlink';
 import type { Piscina } from 'piscina';
 import type { Stream } from '../record/records.ts';
 import type { Clock, TimerHandle } from '../runtime/clock.ts';
+import { assertNever } from '../runtime/errors.ts';
 import type { ThreadLaunch } from '../runtime/spec.ts';
 import type { Exit, StopMode } from '../runtime/supervision.ts';
 import type { HealthMessage } from './health-channel.ts';
 import { type ChildEvents, planStop, type RunningChild } from './host.ts';
 import { LineSplitter } from './output.ts';
 import type { ThreadUsage } from './sampler.ts';
-import { type HostApi, THREAD_PROTOCOL, type ThreadTask } from './thread-protocol.ts';
+import { type HostApi, parseNote, THREAD_PROTOCOL, type ThreadTask, type WorkerNote } from './thread-protocol.ts';
 import { nodeEndpoint, WORKER_EXEC_ARGV } from './worker-support.ts';
 
 const WORKER_URL = new URL('./thread-entry.mjs', import.meta.url).href;
@@ -87,31 +88,48 @@ export function startThread(
     stdout: new LineSplitter((lines) => deps.output(null, 'stdout', lines)),
     stderr: new LineSplitter((lines) => deps.output(null, 'stderr', lines)),
   };
-  const api: HostApi = {
-    output: (stream, text) => splitters[stream].pushText(text),
-    heartbeat: () => deps.health({ type: 'heartbeat' }, ''),
-    reportHealth: (r) => {
-      const raw = JSON.stringify(r);
-      if (r.progress !== undefined)
-        deps.health(
-          unitOrNull(r.progress, (value) => ({ type: 'progress', value })),
-          raw,
-        );
-      if (r.score !== undefined) {
-        const detail = typeof r.detail === 'string' ? r.detail.slice(0, 1000) : '';
-        deps.health(
-          unitOrNull(r.score, (score) => ({ type: 'health', score, detail })),
-          raw,
-        );
+  const onNote = (n: WorkerNote): void => {
+    switch (n.note) {
+      case 'output':
+        return splitters[n.stream].pushText(n.text);
+      case 'heartbeat':
+        return deps.health({ type: 'heartbeat' }, '');
+      case 'health': {
+        const r = n.report;
+        const raw = JSON.stringify(r);
+        if (r.progress !== undefined)
+          deps.health(
+            unitOrNull(r.progress, (value) => ({ type: 'progress', value })),
+            raw,
+          );
+        if (r.score !== undefined) {
+          const detail = typeof r.detail === 'string' ? r.detail.slice(0, 1000) : '';
+          deps.health(
+            unitOrNull(r.score, (score) => ({ type: 'health', score, detail })),
+            raw,
+          );
+        }
+        return;
       }
-    },
-    error: (errorType, message, context) => deps.reportError(errorType, message, context),
+      case 'error':
+        return deps.reportError(n.errorType, n.message, n.context);
+      case 'usage':
+        return deps.usage({ heapUsedMb: n.heapUsedMb, rssMb: n.heapTotalMb, elu: n.elu });
+      default:
+        return assertNever(n, 'thread note');
+    }
+  };
+  const api: HostApi = {
     thrown: (errorType, message, stack) => {
       thrown = { errorType, message, stack };
     },
-    usage: (u) => deps.usage({ heapUsedMb: u.heapUsedMb, rssMb: u.heapTotalMb, elu: u.elu }),
     sync: () => {},
   };
+  // Both listen on the same port, in the order messages came: comlink's ignores notes, this one anything else.
+  hostChannel.port1.on('message', (m: unknown) => {
+    const n = parseNote(m);
+    if (n !== null) onNote(n);
+  });
   expose(api, nodeEndpoint(hostChannel.port1));
 
   const task: ThreadTask = {

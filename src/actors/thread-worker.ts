@@ -6,7 +6,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { type Remote, wrap } from 'comlink';
-import type { HealthReport, HostApi, ThreadTask } from './thread-protocol.ts';
+import type { HealthReport, HostApi, ThreadTask, WorkerNote } from './thread-protocol.ts';
 import { nodeEndpoint } from './worker-support.ts';
 
 /** What a thread actor's run(ctx) receives. */
@@ -77,27 +77,6 @@ function actorFunction(mod: ActorModule): ActorModule['default'] | undefined {
   return candidates.find((c) => typeof c === 'function') as ActorModule['default'] | undefined;
 }
 
-type HostCalls = { readonly [K in keyof HostApi]: Remote<HostApi>[K] };
-
-/**
- * The host's methods, each looked up once per run. Every `host.x` through a
- * comlink proxy makes a new proxy, registered with a FinalizationRegistry so
- * that it outlives young-generation collections: called per heartbeat and per
- * line, they filled the old generation, and the worker's heap in use climbed
- * for minutes between full collections.
- */
-function hostCalls(host: Remote<HostApi>): HostCalls {
-  return {
-    output: host.output,
-    heartbeat: host.heartbeat,
-    reportHealth: host.reportHealth,
-    error: host.error,
-    thrown: host.thrown,
-    usage: host.usage,
-    sync: host.sync,
-  };
-}
-
 /**
  * How often at most a heartbeat goes to herder. A heartbeat is a sign of life
  * and herder keeps only the latest, so a job may call ctx.heartbeat() in a
@@ -135,7 +114,7 @@ function heartbeats(send: () => void): { beat(): void; stop(): void } {
 }
 
 /** Heap and event-loop utilisation of this worker, sent every `ms` while a run lasts. */
-function reportUsage(host: HostCalls, ms: number): NodeJS.Timeout | null {
+function reportUsage(note: (n: WorkerNote) => void, ms: number): NodeJS.Timeout | null {
   if (ms <= 0) return null;
   let last = performance.eventLoopUtilization();
   const timer = setInterval(() => {
@@ -143,22 +122,29 @@ function reportUsage(host: HostCalls, ms: number): NodeJS.Timeout | null {
     const elu = performance.eventLoopUtilization(now, last).utilization;
     last = now;
     const heap = process.memoryUsage();
-    void host.usage({ heapUsedMb: heap.heapUsed / 1048576, heapTotalMb: heap.heapTotal / 1048576, elu });
+    note({ note: 'usage', heapUsedMb: heap.heapUsed / 1048576, heapTotalMb: heap.heapTotal / 1048576, elu });
   }, ms);
   timer.unref();
   return timer;
 }
 
 export default async function runActor(task: ThreadTask): Promise<void> {
-  const host = hostCalls(wrap<HostApi>(nodeEndpoint(task.host)));
+  const note = (n: WorkerNote) => {
+    try {
+      task.host.postMessage(n);
+    } catch {
+      // a report holding something that cannot be cloned (a function): dropped, as a failed call was
+    }
+  };
+  const host: Remote<HostApi> = wrap<HostApi>(nodeEndpoint(task.host));
   const controller = new AbortController();
   task.control.on('message', (m) => {
     if (m === 'abort') controller.abort(new Error('herder asked this actor to stop'));
   });
-  const reporter = reportUsage(host, task.sampleMs);
-  const beats = heartbeats(() => void host.heartbeat());
-  const restoreOut = patchStream(process.stdout, (t) => void host.output('stdout', t));
-  const restoreErr = patchStream(process.stderr, (t) => void host.output('stderr', t));
+  const reporter = reportUsage(note, task.sampleMs);
+  const beats = heartbeats(() => note({ note: 'heartbeat' }));
+  const restoreOut = patchStream(process.stdout, (text) => note({ note: 'output', stream: 'stdout', text }));
+  const restoreErr = patchStream(process.stderr, (text) => note({ note: 'output', stream: 'stderr', text }));
   const ctx: ActorContext = {
     name: task.name,
     run: task.run,
@@ -170,8 +156,9 @@ export default async function runActor(task: ThreadTask): Promise<void> {
       error: (...a) => console.error(...a),
     },
     heartbeat: beats.beat,
-    reportHealth: (r) => void host.reportHealth(r),
-    reportError: (type, message, context = '') => void host.error(type, message, context),
+    reportHealth: (report) => note({ note: 'health', report }),
+    reportError: (errorType, message, context = '') =>
+      note({ note: 'error', errorType: String(errorType), message: String(message), context: String(context) }),
   };
   try {
     const mod = await loadModule(task.modulePath);
