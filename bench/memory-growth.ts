@@ -70,7 +70,7 @@ runBench('memory-growth', 330_000, async () => {
   const socket = socketPathFor(path.join(dir, 'herder.db'));
   const starts = async (): Promise<number> => {
     try {
-      const doc = (await call(socket, 'status', {}, 10_000)) as { actors: { kind: string; runs: number }[] };
+      const doc = await call(socket, 'status', {}, 10_000);
       return doc.actors.filter((a) => a.kind === 'process').reduce((n, a) => n + a.runs, 0);
     } catch {
       return 0;

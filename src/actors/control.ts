@@ -1,15 +1,24 @@
 /**
  * The control actor: newline-delimited JSON-RPC 2.0 on a Unix socket next to
- * the database (mode 0600). During a live run it is how the CLI reads the
- * record, so nothing but the logging actor ever opens the file. Also the
- * client side used by the CLI.
+ * the database (mode 0600), serving the typed control API (control-api.ts).
+ * During a live run it is how the CLI reads the record, so nothing but the
+ * logging actor ever opens the file. Also the client side used by the CLI.
  */
 import { lstatSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { type ErrorCode, ErrorCodes, HerderError, isHerderError } from '../runtime/errors.ts';
+import {
+  CONTROL_PROTOCOL,
+  type ControlHandlers,
+  type ControlMethod,
+  type ControlParams,
+  type ControlResults,
+  controlParams,
+  isControlMethod,
+} from './control-api.ts';
 
-export const CONTROL_PROTOCOL = 'herder.control/1';
+export { CONTROL_PROTOCOL } from './control-api.ts';
 
 export function socketPathFor(dbPath: string): string {
   const dir = path.dirname(dbPath);
@@ -17,7 +26,8 @@ export function socketPathFor(dbPath: string): string {
   return path.join(dir, `${base}.sock`);
 }
 
-export type Handlers = Record<string, (params: Record<string, unknown>) => Promise<unknown>>;
+/** Every method but ping, which the server answers itself. */
+export type Handlers = Omit<ControlHandlers, 'ping'>;
 
 interface Request {
   jsonrpc: '2.0';
@@ -43,11 +53,17 @@ export class ControlServer {
     this.server = net.createServer((socket) => this.serve(socket));
   }
 
-  private methods(): Handlers {
-    return {
-      ping: async () => ({ protocol: CONTROL_PROTOCOL, pid: process.pid }),
-      ...this.handlers,
-    };
+  private async dispatch(method: ControlMethod, raw: unknown): Promise<unknown> {
+    const parsed = controlParams[method].safeParse(raw ?? {});
+    if (!parsed.success) {
+      const i = parsed.error.issues[0];
+      const where = i === undefined || i.path.length === 0 ? 'params' : i.path.join('.');
+      throw new HerderError('HERDER_ERR_ARGS', `${method}: ${where}: ${i?.message ?? 'invalid'}`);
+    }
+    if (method === 'ping') return { protocol: CONTROL_PROTOCOL, pid: process.pid };
+    // The cast joins the method to its own handler: TypeScript cannot follow the correlation through a union.
+    const handler = this.handlers[method] as (p: unknown) => Promise<unknown>;
+    return handler(parsed.data);
   }
 
   private serve(socket: net.Socket): void {
@@ -90,23 +106,24 @@ export class ControlServer {
       return;
     }
     const id = typeof req.id === 'number' || typeof req.id === 'string' ? req.id : null;
-    const methods = this.methods();
-    const method = Object.hasOwn(methods, req.method) ? methods[req.method] : undefined;
-    if (method === undefined) {
+    if (!isControlMethod(req.method)) {
       this.reply(socket, { id, error: { code: -32601, message: `no method ${req.method}` } });
       return;
     }
-    const params = typeof req.params === 'object' && req.params !== null ? req.params : {};
     if (this.closing) {
       this.reply(socket, { id, error: { code: -32001, message: 'the run is ending; it answers no more requests' } });
       return;
     }
     try {
-      this.reply(socket, { id, result: await method(params) });
+      this.reply(socket, { id, result: await this.dispatch(req.method, req.params) });
     } catch (e) {
-      // A HerderError keeps its code across the socket: a user's mistake stays one, a bug stays a bug.
-      const data = isHerderError(e) ? { code: e.code } : undefined;
-      this.reply(socket, { id, error: { code: -32000, message: e instanceof Error ? e.message : String(e), data } });
+      // Every error keeps its code across the socket: a user's mistake stays one, a bug stays a bug.
+      const code: ErrorCode = isHerderError(e) ? e.code : 'HERDER_ERR_INTERNAL';
+      const jsonrpc = code === 'HERDER_ERR_ARGS' ? -32602 : -32000;
+      this.reply(socket, {
+        id,
+        error: { code: jsonrpc, message: e instanceof Error ? e.message : String(e), data: { code } },
+      });
     }
   }
 
@@ -185,13 +202,26 @@ async function ping(socketPath: string): Promise<boolean> {
   }
 }
 
-/** One JSON-RPC call; rejects with HERDER_ERR_NOT_LIVE when nobody answers. */
-export function call(
+/** A JSON-RPC error as the client sees it, back into the HerderError it was on the server. */
+function remoteError(method: string, error: { message?: unknown; data?: { code?: unknown } }): HerderError {
+  const message = String(error.message);
+  const code = error.data?.code;
+  if (typeof code !== 'string' || !Object.hasOwn(ErrorCodes, code) || code === 'HERDER_ERR_CONTROL') {
+    return new HerderError('HERDER_ERR_CONTROL', `herder: the live run refused ${method}: ${message}`);
+  }
+  if (code === 'HERDER_ERR_INTERNAL') {
+    return new HerderError('HERDER_ERR_INTERNAL', `the live run failed to answer ${method}: ${message}`);
+  }
+  return new HerderError(code as ErrorCode, message.startsWith('herder') ? message : `herder: ${message}`);
+}
+
+/** One call of the control API; rejects with HERDER_ERR_NOT_LIVE when nobody answers. */
+export function call<M extends ControlMethod>(
   socketPath: string,
-  method: string,
-  params: Record<string, unknown>,
+  method: M,
+  params: ControlParams<M>,
   timeoutMs = 5000,
-): Promise<unknown> {
+): Promise<ControlResults[M]> {
   return new Promise((resolve, reject) => {
     const socket = net.createConnection(socketPath);
     let buffer = '';
@@ -234,9 +264,9 @@ export function call(
       settled = true;
       clearTimeout(timer);
       socket.end();
-      let res: { result?: unknown; error?: { message?: unknown; data?: { code?: unknown } } };
+      let res: unknown;
       try {
-        res = JSON.parse(buffer.slice(0, nl)) as typeof res;
+        res = JSON.parse(buffer.slice(0, nl));
       } catch {
         reject(
           new HerderError(
@@ -246,22 +276,14 @@ export function call(
         );
         return;
       }
-      if (typeof res !== 'object' || res === null) {
+      if (typeof res !== 'object' || res === null || !('result' in res || 'error' in res)) {
         reject(new HerderError('HERDER_ERR_CONTROL', `${socketPath}: the answer to ${method} is not a JSON-RPC reply`));
-      } else if (res.error !== undefined) {
-        const code = res.error?.data?.code;
-        if (typeof code === 'string' && code !== 'HERDER_ERR_CONTROL' && Object.hasOwn(ErrorCodes, code)) {
-          const message = String(res.error?.message);
-          reject(new HerderError(code as ErrorCode, message.startsWith('herder') ? message : `herder: ${message}`));
-          return;
-        }
-        reject(
-          new HerderError(
-            'HERDER_ERR_CONTROL',
-            `herder: the live run refused ${method}: ${String(res.error?.message)}`,
-          ),
-        );
-      } else resolve(res.result);
+        return;
+      }
+      const reply = res as { result?: unknown; error?: { message?: unknown; data?: { code?: unknown } } };
+      if (reply.error !== undefined && reply.error !== null) reject(remoteError(method, reply.error));
+      // The server answers each method with its declared result (control-api.ts).
+      else resolve(reply.result as ControlResults[M]);
     });
   });
 }

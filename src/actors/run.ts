@@ -6,12 +6,10 @@
  */
 
 import { availableParallelism, totalmem } from 'node:os';
-import { describeWorker } from '../config/describe.ts';
-import { loadConfig, ROOT_NAME } from '../config/load.ts';
+import { ROOT_NAME } from '../config/load.ts';
 import { PipePool } from '../platform/pipes.ts';
 import { isRunning, isSameProcess, procStartTime, signalGroup } from '../platform/proc.ts';
 import { waitForOwnerToGo } from '../record/owner.ts';
-import type { ActorStatus, StatusDoc } from '../record/queries.ts';
 import type { PastSchedule, UnfinishedRun } from '../record/runs.ts';
 import { type Clock, systemClock } from '../runtime/clock.ts';
 import { formatMs } from '../runtime/duration.ts';
@@ -19,7 +17,8 @@ import { HerderError } from '../runtime/errors.ts';
 import { allWorkers, type RunSpec, type SupervisorSpec } from '../runtime/spec.ts';
 import type { Exit, ResumePoint } from '../runtime/supervision.ts';
 import { Alerter } from './alerts.ts';
-import { ControlServer, type Handlers, socketPathFor } from './control.ts';
+import { ControlServer, socketPathFor } from './control.ts';
+import { controlHandlers, recordConfigs } from './control-handlers.ts';
 import { EchoWriter } from './echo-writer.ts';
 import { HealthMonitor } from './health-monitor.ts';
 import { killWindowMs } from './host.ts';
@@ -69,106 +68,6 @@ function longestStop(spec: SupervisorSpec): number {
 }
 
 type Phase = 'starting' | 'running' | 'closing';
-
-/**
- * The control socket's commands. The caller says who it is ("by"); the socket
- * is 0600, so only its owner (or root) can connect at all. Each command is an
- * event on the actor with that name.
- */
-function commandHandlers(
-  owners: ReadonlyMap<string, SupervisorActor>,
-  live: LiveActors,
-  note: (process: string, kind: string, detail: string) => void,
-): Handlers {
-  const target = (p: Record<string, unknown>) => {
-    const name = typeof p.name === 'string' ? p.name : '';
-    const by = typeof p.by === 'string' ? p.by.slice(0, 200) : 'unknown';
-    const owner = owners.get(name);
-    if (owner === undefined) {
-      throw new HerderError(
-        'HERDER_ERR_CONTROL',
-        `no actor named "${name}" (actors: ${[...owners.keys()].join(', ')})`,
-      );
-    }
-    return { name, by, owner };
-  };
-  const lifecycle = (op: 'stop' | 'start' | 'restart') => async (p: Record<string, unknown>) => {
-    const { name, by, owner } = target(p);
-    return { ok: true, detail: owner.command(op, name, by) };
-  };
-  const freeze = (op: 'pause' | 'resume') => async (p: Record<string, unknown>) => {
-    const { name, by } = target(p);
-    const control = live.controls.get(name);
-    if (control === undefined) throw new HerderError('HERDER_ERR_CONTROL', `${name} is not running`);
-    if (control.kind === 'thread')
-      throw new HerderError('HERDER_ERR_CONTROL', `${name} is a thread actor, which cannot be paused`);
-    const done = op === 'pause' ? control.pause() : control.resume();
-    if (!done) throw new HerderError('HERDER_ERR_CONTROL', `${name} could not be ${op}d`);
-    if (op === 'pause') live.paused.add(name);
-    else live.paused.delete(name);
-    note(name, op, `by ${by}`);
-    return { ok: true, detail: `${name}: ${op}d` };
-  };
-  return {
-    start: lifecycle('start'),
-    stop: lifecycle('stop'),
-    restart: lifecycle('restart'),
-    pause: freeze('pause'),
-    resume: freeze('resume'),
-  };
-}
-
-/** Adds what lives only in memory - the actors' own reports - to a status read from the record. */
-function withSignals(doc: StatusDoc, live: LiveActors, clock: Clock): StatusDoc {
-  const now = clock.now();
-  return { ...doc, actors: doc.actors.map((a) => signalsOn(a, live, now)) };
-}
-
-function signalsOn(a: ActorStatus, live: LiveActors, now: number): ActorStatus {
-  const s = live.signals.get(a.name);
-  if (s === undefined) return a;
-  return {
-    ...a,
-    progress: s.progress,
-    self_health: s.selfHealth,
-    heartbeat_at: s.lastHeartbeatWall === null ? null : s.lastHeartbeatWall / 1000,
-    idle_s: s.lastActivity === null ? null : Math.round((now - s.lastActivity) / 100) / 10,
-    bad_health_lines: s.badLines,
-    error_patterns: s.patternCounts === null ? null : Object.fromEntries(s.patternCounts),
-    paused: live.paused.has(a.name),
-  };
-}
-
-/** Every worker's config as herder understood it, into the record (at the start, and after a reload). */
-function recordConfigs(logger: Logger, root: SupervisorSpec): void {
-  for (const w of allWorkers(root)) logger.config(w.name, describeWorker(w));
-}
-
-/** What a reload changes, actor by actor (nested supervisors included), in one line. */
-export function describeReload(before: SupervisorSpec, after: SupervisorSpec): string {
-  const flatten = (s: SupervisorSpec, into = new Map<string, string>()) => {
-    for (const c of s.children) {
-      if (c.kind === 'supervisor') {
-        into.set(c.name, JSON.stringify({ ...c, children: c.children.map((x) => x.name) }));
-        flatten(c, into);
-      } else into.set(c.name, JSON.stringify(c));
-    }
-    return into;
-  };
-  const a = flatten(before);
-  const b = flatten(after);
-  const added = [...b.keys()].filter((n) => !a.has(n));
-  const removed = [...a.keys()].filter((n) => !b.has(n));
-  const changed = [...b.keys()].filter((n) => a.has(n) && a.get(n) !== b.get(n));
-  const unchanged = b.size - added.length - changed.length;
-  const list = (what: string, names: string[]) => (names.length === 0 ? [] : [`${what} ${names.join(', ')}`]);
-  return [
-    ...list('added', added),
-    ...list('changed', changed),
-    ...list('removed', removed),
-    `${unchanged} unchanged`,
-  ].join('; ');
-}
 
 /** When the run will end, said at its start: "stops at 14:32 UTC, in 6h00m (--runtime 0 for no limit)". */
 export function runLengthNote(maxRuntimeMs: number | null, nowWall: number): string {
@@ -314,8 +213,6 @@ async function runWith(
         );
   const onEvent = (process: string, kind: string, detail: string) => alerter?.notify(process, kind, detail);
   let root: SupervisorActor | null = null;
-  /** The actors as the last reload left them: what the next reload is compared with. */
-  let current: SupervisorSpec = spec.root;
   const monitor = new HealthMonitor({
     clock,
     live,
@@ -391,71 +288,28 @@ async function runWith(
     }, longestStop(spec.root) + 5_000);
   };
 
-  const control = new ControlServer(socketPathFor(spec.dbPath), {
-    // The whole run, gracefully: as at the deadline or on SIGTERM.
-    shutdown: async (p) => {
-      const by = typeof p.by === 'string' ? p.by.slice(0, 200) : 'unknown';
-      if (watchdog !== null) return { ok: true, detail: 'the run is already stopping' };
-      note('shutdown_asked', `by ${by}`);
-      shutdown(`shutdown asked by ${by}`, 'stopped');
-      return { ok: true, detail: `run ${runId}: stopping (running jobs get their grace); herder pid ${process.pid}` };
-    },
-    status: async () => withSignals(await logger.status(), live, clock),
-    actor: async (p) => {
-      const d = await logger.actor(typeof p.name === 'string' ? p.name : '');
-      return { ...d, actor: signalsOn(d.actor, live, clock.now()) };
-    },
-    events: async (p) => logger.events(typeof p.limit === 'number' ? p.limit : 100, p.unwritten === true),
-    report: async () => logger.report(),
-    reload: async (p) => {
-      const by = typeof p.by === 'string' ? p.by.slice(0, 200) : 'unknown';
-      let next: RunSpec;
-      try {
-        next = loadConfig(spec.configPath, { db: spec.dbPath }).spec;
-      } catch (e) {
-        if (e instanceof HerderError && e.isUserError) return { ok: false, lines: e.lines };
-        throw e;
-      }
-      const runtimeKeys = (s: RunSpec) =>
-        JSON.stringify([
-          s.shutdownGraceMs,
-          s.outputRetentionLines,
-          s.outputBufferBytes,
-          s.sampleIntervalMs,
-          s.protection,
-          s.alerts,
-          s.leak,
-        ]);
-      const changes = describeReload(current, next.root);
-      root?.reconfigure(next.root, by);
-      recordConfigs(logger, next.root);
-      current = next.root;
-      const note =
-        runtimeKeys(next) === runtimeKeys(spec) ? '' : '; runtime settings changed: they take effect at the next run';
-      return { ok: true, detail: `reloaded ${spec.configPath}: ${changes}${note}` };
-    },
-    logs: async (p) => {
-      const str = (k: string) => (typeof p[k] === 'string' ? (p[k] as string) : undefined);
-      const num = (k: string) => (typeof p[k] === 'number' ? (p[k] as number) : undefined);
-      const stream = str('stream');
-      return logger.logs(
-        {
-          runId: num('runId'),
-          process: str('process'),
-          stream: stream === 'stdout' || stream === 'stderr' ? stream : undefined,
-          sinceTs: num('sinceTs'),
-          grep: str('grep'),
-          afterId: num('afterId'),
-          limit: Math.min(10_000, Math.max(1, num('limit') ?? 100)),
-        },
-        p.unwritten === true,
-      );
-    },
-    ...commandHandlers(owners, live, (process, kind, detail) => {
-      logger.event(process, kind, detail);
-      echo?.event(process, kind, detail);
+  const control = new ControlServer(
+    socketPathFor(spec.dbPath),
+    controlHandlers({
+      spec,
+      runId,
+      clock,
+      logger,
+      live,
+      owners,
+      root: () => root,
+      note: (process, kind, detail) => {
+        logger.event(process, kind, detail);
+        echo?.event(process, kind, detail);
+      },
+      shutdown: (by) => {
+        if (watchdog !== null) return false;
+        note('shutdown_asked', `by ${by}`);
+        shutdown(`shutdown asked by ${by}`, 'stopped');
+        return true;
+      },
     }),
-  });
+  );
   try {
     await control.listen();
   } catch (e) {

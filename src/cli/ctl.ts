@@ -1,7 +1,7 @@
 /** `herder ctl <status|start|stop|restart|pause|resume> [NAME]`: commands to the live run over its socket. */
 import { userInfo } from 'node:os';
 import { call, socketPathFor } from '../actors/control.ts';
-import type { ActorDetail, StatusDoc } from '../record/queries.ts';
+import type { ControlMethod, ControlParams, ControlResults } from '../actors/control-api.ts';
 import { HerderError } from '../runtime/errors.ts';
 import { renderActor } from './actor-view.ts';
 import { renderStatus } from './render.ts';
@@ -29,9 +29,9 @@ export async function ctlCommand(dbPath: string, op: string, name: string | unde
     );
   }
   const socket = socketPathFor(dbPath);
-  const live = async <T>(method: string, params: Record<string, unknown>): Promise<T> => {
+  const live = async <M extends ControlMethod>(method: M, params: ControlParams<M>): Promise<ControlResults[M]> => {
     try {
-      return (await call(socket, method, params)) as T;
+      return await call(socket, method, params);
     } catch (e) {
       if (e instanceof HerderError && e.code === 'HERDER_ERR_NOT_LIVE') {
         throw new HerderError(
@@ -42,29 +42,30 @@ export async function ctlCommand(dbPath: string, op: string, name: string | unde
       throw e;
     }
   };
-  if (op === 'status' && name !== undefined) return renderActor(await live<ActorDetail>('actor', { name }));
-  if (op === 'status') return renderStatus(await live<StatusDoc>('status', {}));
-  if (op === 'shutdown') return `${(await live<{ detail: string }>('shutdown', { by: whoAmI() })).detail}\n`;
+  if (op === 'status' && name !== undefined) return renderActor(await live('actor', { name }));
+  if (op === 'status') return renderStatus(await live('status', {}));
+  if (op === 'shutdown') return `${(await live('shutdown', { by: whoAmI() })).detail}\n`;
   if (op === 'reload') {
-    const r = await live<{ ok: boolean; detail?: string; lines?: string[] }>('reload', { by: whoAmI() });
+    const r = await live('reload', { by: whoAmI() });
     if (!r.ok) {
-      throw new HerderError('HERDER_ERR_CONFIG', r.lines?.[0] ?? 'the config is invalid', {
-        lines: [...(r.lines ?? []), 'herder ctl reload: refused; the run goes on unchanged'],
+      throw new HerderError('HERDER_ERR_CONFIG', r.lines[0] ?? 'the config is invalid', {
+        lines: [...r.lines, 'herder ctl reload: refused; the run goes on unchanged'],
       });
     }
     return `${r.detail}\n`;
   }
+  const command = op as 'start' | 'stop' | 'restart' | 'pause' | 'resume';
   if (name === undefined)
     throw new HerderError('HERDER_ERR_ARGS', `herder ctl ${op}: name the actor, or all (herder ctl ${op} NAME)`);
   if (name === 'all') {
     // Every actor that is not a supervisor, in the order status lists them (an actor named "all" wins).
-    const doc = await live<StatusDoc>('status', {});
+    const doc = await live('status', {});
     if (!doc.actors.some((a) => a.name === 'all')) {
       const lines: string[] = [];
       for (const a of doc.actors.filter((x) => x.kind !== 'supervisor')) {
         if ((op === 'pause' || op === 'resume') && a.kind === 'thread') continue; // threads cannot be paused
         try {
-          lines.push((await live<{ detail: string }>(op, { name: a.name, by: whoAmI() })).detail);
+          lines.push((await live(command, { name: a.name, by: whoAmI() })).detail);
         } catch (e) {
           if (!(e instanceof HerderError) || e.code !== 'HERDER_ERR_CONTROL') throw e;
           lines.push(`${a.name}: ${e.message}`);
@@ -73,6 +74,6 @@ export async function ctlCommand(dbPath: string, op: string, name: string | unde
       return lines.length === 0 ? `no actor to ${op}\n` : `${lines.join('\n')}\n`;
     }
   }
-  const r = await live<{ detail: string }>(op, { name, by: whoAmI() });
+  const r = await live(command, { name, by: whoAmI() });
   return `${r.detail}\n`;
 }

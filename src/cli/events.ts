@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { call, socketPathFor } from '../actors/control.ts';
 import { ROOT_NAME } from '../config/load.ts';
 import { openForRead, reading } from '../record/open.ts';
-import { actorNames, type EventRow, events, latestRunId, requireRun, type StatusDoc } from '../record/queries.ts';
+import { actorNames, type EventRow, events, latestRunId, requireRun } from '../record/queries.ts';
 import { HerderError } from '../runtime/errors.ts';
 
 export interface EventsOptions {
@@ -55,7 +55,7 @@ export async function eventsCommand(
   // a follower prints each event once, when it is written.
   const live = async (unwritten: boolean): Promise<EventRow[] | null> => {
     try {
-      return (await call(socket, 'events', { limit: LIVE_WINDOW, unwritten })) as EventRow[];
+      return await call(socket, 'events', { limit: LIVE_WINDOW, unwritten });
     } catch (e) {
       if (e instanceof HerderError && e.code === 'HERDER_ERR_NOT_LIVE') return null;
       throw e;
@@ -85,7 +85,7 @@ export async function eventsCommand(
     return;
   }
   if (name !== undefined) {
-    const doc = (await call(socket, 'status', {})) as StatusDoc;
+    const doc = await call(socket, 'status', {});
     checkName(
       name,
       doc.actors.map((a) => a.name),

@@ -74,7 +74,7 @@ export async function logsCommand(
   const socket = socketPathFor(dbPath);
   let live: StatusDoc | null = null;
   try {
-    live = (await call(socket, 'status', {})) as StatusDoc;
+    live = await call(socket, 'status', {});
   } catch (e) {
     if (!(e instanceof HerderError) || e.code !== 'HERDER_ERR_NOT_LIVE') throw e;
   }
@@ -87,19 +87,19 @@ export async function logsCommand(
       );
     }
     // Lines the run holds but has not written are shown, marked, unless following (then each comes once, written).
-    let lines = (await call(socket, 'logs', { ...query, unwritten: !o.follow })) as LogLine[];
+    let lines = await call(socket, 'logs', { ...query, unwritten: !o.follow });
     for (const l of lines) write(format(l));
     if (!o.follow) return;
     let last = lines.at(-1)?.id ?? 0;
     for (;;) {
       await sleep(FOLLOW_EVERY_MS);
       try {
-        lines = (await call(socket, 'logs', {
+        lines = await call(socket, 'logs', {
           ...query,
           limit: 10_000,
           afterId: last,
           sinceTs: undefined,
-        })) as LogLine[];
+        });
       } catch (e) {
         if (e instanceof HerderError && e.code === 'HERDER_ERR_NOT_LIVE') {
           process.stderr.write('herder logs: the run has ended\n');

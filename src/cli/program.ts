@@ -314,7 +314,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     if (isHerderError(e) && e.isUserError) {
       for (const line of e.lines) warn(line.startsWith('herder') || line.includes(': ') ? line : `herder: ${line}`);
-      return e.code === 'HERDER_ERR_NOT_LIVE' || e.code === 'HERDER_ERR_CONTROL' ? 1 : 2;
+      return e.exitCode;
     }
     const detail = e instanceof Error ? (e.stack ?? e.message) : String(e);
     warn(`herder: internal error (a bug; please report it with this output):\n${detail}`);

@@ -277,7 +277,7 @@ export async function reportCommand(
   let data: RunReport | null = null;
   if (o.run === undefined) {
     try {
-      data = (await call(socketPathFor(dbPath), 'report', {})) as RunReport;
+      data = await call(socketPathFor(dbPath), 'report', {});
     } catch (e) {
       if (!(e instanceof HerderError) || e.code !== 'HERDER_ERR_NOT_LIVE') throw e;
     }

@@ -35,7 +35,7 @@ const UNFINISHED = new Set(['running', 'stopping', 'restarting', 'loop_wait', 'i
 export async function readStatus(dbPath: string, runId?: number): Promise<StatusDoc> {
   if (runId === undefined) {
     try {
-      return (await call(socketPathFor(dbPath), 'status', {}, 5000)) as StatusDoc;
+      return await call(socketPathFor(dbPath), 'status', {}, 5000);
     } catch (e) {
       if (!(e instanceof HerderError) || e.code !== 'HERDER_ERR_NOT_LIVE') throw e;
     }
@@ -86,7 +86,7 @@ function asUnknown(a: ActorStatus): ActorStatus {
 export async function readActor(dbPath: string, name: string, runId?: number): Promise<ActorDetail> {
   if (runId === undefined) {
     try {
-      return (await call(socketPathFor(dbPath), 'actor', { name }, 5000)) as ActorDetail;
+      return await call(socketPathFor(dbPath), 'actor', { name }, 5000);
     } catch (e) {
       if (!(e instanceof HerderError) || e.code !== 'HERDER_ERR_NOT_LIVE') throw e;
     }

@@ -4,21 +4,22 @@
  * report (exit 1). Tests assert codes, never message text.
  */
 export const ErrorCodes = {
-  HERDER_ERR_CONFIG: { user: true, summary: 'actors.yaml is invalid' },
-  HERDER_ERR_CONFIG_NOT_FOUND: { user: true, summary: 'the config file does not exist' },
-  HERDER_ERR_CONFIG_YAML: { user: true, summary: 'the config file is not valid YAML' },
-  HERDER_ERR_ARGS: { user: true, summary: 'a command-line argument is invalid' },
-  HERDER_ERR_DB_OPEN: { user: true, summary: 'the database cannot be opened' },
-  HERDER_ERR_DB_CORRUPT: { user: true, summary: 'the database file is not a herder database or is damaged' },
-  HERDER_ERR_DB_VERSION: { user: true, summary: 'the database was written by a newer herder' },
-  HERDER_ERR_DB_MISSING: { user: true, summary: 'there is no database to read yet' },
-  HERDER_ERR_DB_FULL: { user: true, summary: 'the filesystem holding the database is full' },
-  HERDER_ERR_DB_WRITE: { user: true, summary: 'a write to the database failed (kept and retried)' },
-  HERDER_ERR_ALREADY_RUNNING: { user: true, summary: 'another herder run is live on this database' },
-  HERDER_ERR_NO_RUN: { user: true, summary: 'the database holds no run' },
-  HERDER_ERR_NOT_LIVE: { user: true, summary: 'no live run answers on the control socket' },
-  HERDER_ERR_CONTROL: { user: true, summary: 'the live run refused a control request' },
-  HERDER_ERR_INTERNAL: { user: false, summary: 'an internal error (a bug in herder)' },
+  HERDER_ERR_CONFIG: { user: true, exit: 2, summary: 'actors.yaml is invalid' },
+  HERDER_ERR_CONFIG_NOT_FOUND: { user: true, exit: 2, summary: 'the config file does not exist' },
+  HERDER_ERR_CONFIG_YAML: { user: true, exit: 2, summary: 'the config file is not valid YAML' },
+  HERDER_ERR_ARGS: { user: true, exit: 2, summary: 'a command-line argument (or a control request) is invalid' },
+  HERDER_ERR_DB_OPEN: { user: true, exit: 2, summary: 'the database cannot be opened' },
+  HERDER_ERR_DB_CORRUPT: { user: true, exit: 2, summary: 'the database file is not a herder database or is damaged' },
+  HERDER_ERR_DB_VERSION: { user: true, exit: 2, summary: 'the database was written by a newer herder' },
+  HERDER_ERR_DB_MISSING: { user: true, exit: 2, summary: 'there is no database to read yet' },
+  // A run's writes that fail are kept and retried: said on stderr, never the end of a command.
+  HERDER_ERR_DB_FULL: { user: true, exit: null, summary: 'the filesystem holding the database is full' },
+  HERDER_ERR_DB_WRITE: { user: true, exit: null, summary: 'a write to the database failed' },
+  HERDER_ERR_ALREADY_RUNNING: { user: true, exit: 2, summary: 'another herder run is live on this database' },
+  HERDER_ERR_NO_RUN: { user: true, exit: 2, summary: 'the database holds no such run' },
+  HERDER_ERR_NOT_LIVE: { user: true, exit: 1, summary: 'no live run answers on the control socket' },
+  HERDER_ERR_CONTROL: { user: true, exit: 1, summary: 'the live run refused a command, or did not answer' },
+  HERDER_ERR_INTERNAL: { user: false, exit: 1, summary: 'an internal error (a bug in herder)' },
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;
@@ -37,6 +38,11 @@ export class HerderError extends Error {
 
   get isUserError(): boolean {
     return ErrorCodes[this.code].user;
+  }
+
+  /** The CLI's exit code for it: 2 for a mistake to fix, 1 for a refusal or no live run (and for a bug). */
+  get exitCode(): 1 | 2 {
+    return ErrorCodes[this.code].exit ?? 1;
   }
 }
 

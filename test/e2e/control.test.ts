@@ -56,6 +56,45 @@ describe('control socket', () => {
     }
   });
 
+  it('validates the parameters of each method and answers every error with its herder code', async () => {
+    const dir = project(sleeper);
+    const run = startRun(dir);
+    try {
+      await waitForActor(dir, 'sleeper', (a) => a.state === 'running');
+      const sock = path.join(dir, 'herder.sock');
+      const one = async (req: object) => (await exchange(sock, [JSON.stringify({ jsonrpc: '2.0', id: 1, ...req })]))[0];
+      expect(await one({ method: 'actor', params: { name: 5 } })).toEqual({
+        jsonrpc: '2.0',
+        id: 1,
+        error: { code: -32602, message: expect.stringMatching(/^actor: name: /), data: { code: 'HERDER_ERR_ARGS' } },
+      });
+      expect(await one({ method: 'logs', params: { limit: -1 } })).toMatchObject({
+        error: { code: -32602, message: expect.stringMatching(/^logs: limit: /), data: { code: 'HERDER_ERR_ARGS' } },
+      });
+      expect(await one({ method: 'stop', params: {} })).toMatchObject({
+        error: { code: -32602, message: expect.stringMatching(/^stop: name: /), data: { code: 'HERDER_ERR_ARGS' } },
+      });
+      expect(await one({ method: 'actor', params: { name: 'nobody' } })).toMatchObject({
+        error: {
+          message: 'herder: no actor named "nobody" in run 1 (actors: sleeper)',
+          data: { code: 'HERDER_ERR_ARGS' },
+        },
+      });
+      expect(await one({ method: 'stop', params: { name: 'nobody', by: 'test' } })).toMatchObject({
+        error: { code: -32000, data: { code: 'HERDER_ERR_CONTROL' } },
+      });
+      // none of it touched the run
+      const status = await runCli(['status', 'sleeper', '--json'], dir);
+      expect(JSON.parse(status.stdout)).toMatchObject({ actor: { state: 'running', runs: 1 } });
+      // the CLI turns the codes into its exit codes: a refused command 1, a mistake 2
+      expect((await runCli(['ctl', 'stop', 'nobody'], dir)).code).toBe(1);
+      expect((await runCli(['status', 'nobody'], dir)).code).toBe(2);
+    } finally {
+      const r = await run.stop();
+      expect(r.code, r.stderr).toBe(0);
+    }
+  });
+
   it('refuses to start when a file that is not a socket sits at the socket path', async () => {
     const dir = project(sleeper);
     writeFileSync(path.join(dir, 'herder.sock'), 'my notes');

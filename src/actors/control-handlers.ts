@@ -1,0 +1,169 @@
+/**
+ * What a live run answers on its control socket: the handlers of the typed
+ * control API (control-api.ts), over the actors run.ts has composed. Reading
+ * methods ask the logging actor (which answers at once, whatever its writer is
+ * doing) and add what lives only in memory; commands go to the supervisor that
+ * owns the actor, and each is an event naming who sent it. The socket is 0600,
+ * so only its owner (or root) can connect at all; `by` is what the caller says.
+ */
+import { describeWorker } from '../config/describe.ts';
+import { loadConfig } from '../config/load.ts';
+import type { ActorStatus, StatusDoc } from '../record/queries.ts';
+import type { Clock } from '../runtime/clock.ts';
+import { HerderError } from '../runtime/errors.ts';
+import { allWorkers, type RunSpec, type SupervisorSpec } from '../runtime/spec.ts';
+import type { Handlers } from './control.ts';
+import type { Logger } from './logger.ts';
+import type { LiveActors } from './sampler.ts';
+import type { SupervisorActor } from './supervisor.ts';
+
+export interface ControlDeps {
+  readonly spec: RunSpec;
+  readonly runId: number;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly live: LiveActors;
+  /** Which supervisor each actor belongs to. */
+  readonly owners: ReadonlyMap<string, SupervisorActor>;
+  readonly root: () => SupervisorActor | null;
+  /** Records an event (and echoes it). */
+  readonly note: (process: string, kind: string, detail: string) => void;
+  /** Stops the whole run gracefully; false when it is stopping already. */
+  readonly shutdown: (by: string) => boolean;
+}
+
+function signalsOn(a: ActorStatus, live: LiveActors, now: number): ActorStatus {
+  const s = live.signals.get(a.name);
+  if (s === undefined) return a;
+  return {
+    ...a,
+    progress: s.progress,
+    self_health: s.selfHealth,
+    heartbeat_at: s.lastHeartbeatWall === null ? null : s.lastHeartbeatWall / 1000,
+    idle_s: s.lastActivity === null ? null : Math.round((now - s.lastActivity) / 100) / 10,
+    bad_health_lines: s.badLines,
+    error_patterns: s.patternCounts === null ? null : Object.fromEntries(s.patternCounts),
+    paused: live.paused.has(a.name),
+  };
+}
+
+/** Every worker's config as herder understood it, into the record (at the start, and after a reload). */
+export function recordConfigs(logger: Logger, root: SupervisorSpec): void {
+  for (const w of allWorkers(root)) logger.config(w.name, describeWorker(w));
+}
+
+/** What a reload changes, actor by actor (nested supervisors included), in one line. */
+export function describeReload(before: SupervisorSpec, after: SupervisorSpec): string {
+  const flatten = (s: SupervisorSpec, into = new Map<string, string>()) => {
+    for (const c of s.children) {
+      if (c.kind === 'supervisor') {
+        into.set(c.name, JSON.stringify({ ...c, children: c.children.map((x) => x.name) }));
+        flatten(c, into);
+      } else into.set(c.name, JSON.stringify(c));
+    }
+    return into;
+  };
+  const a = flatten(before);
+  const b = flatten(after);
+  const added = [...b.keys()].filter((n) => !a.has(n));
+  const removed = [...a.keys()].filter((n) => !b.has(n));
+  const changed = [...b.keys()].filter((n) => a.has(n) && a.get(n) !== b.get(n));
+  const unchanged = b.size - added.length - changed.length;
+  const list = (what: string, names: string[]) => (names.length === 0 ? [] : [`${what} ${names.join(', ')}`]);
+  return [
+    ...list('added', added),
+    ...list('changed', changed),
+    ...list('removed', removed),
+    `${unchanged} unchanged`,
+  ].join('; ');
+}
+
+/** Settings read once at the start of a run: a reload cannot change them. */
+const runtimeKeys = (s: RunSpec) =>
+  JSON.stringify([
+    s.shutdownGraceMs,
+    s.outputRetentionLines,
+    s.outputBufferBytes,
+    s.sampleIntervalMs,
+    s.protection,
+    s.alerts,
+    s.leak,
+  ]);
+
+export function controlHandlers(d: ControlDeps): Handlers {
+  const { logger, live, clock, owners } = d;
+  /** The actors as the last reload left them: what the next reload is compared with. */
+  let current = d.spec.root;
+  const owner = (name: string) => {
+    const o = owners.get(name);
+    if (o === undefined) {
+      throw new HerderError(
+        'HERDER_ERR_CONTROL',
+        `no actor named "${name}" (actors: ${[...owners.keys()].join(', ')})`,
+      );
+    }
+    return o;
+  };
+  const lifecycle =
+    (op: 'stop' | 'start' | 'restart') =>
+    async ({ name, by }: { name: string; by: string }) => ({
+      ok: true as const,
+      detail: owner(name).command(op, name, by),
+    });
+  const freeze =
+    (op: 'pause' | 'resume') =>
+    async ({ name, by }: { name: string; by: string }) => {
+      owner(name);
+      const control = live.controls.get(name);
+      if (control === undefined) throw new HerderError('HERDER_ERR_CONTROL', `${name} is not running`);
+      if (control.kind === 'thread') {
+        throw new HerderError('HERDER_ERR_CONTROL', `${name} is a thread actor, which cannot be paused`);
+      }
+      const done = op === 'pause' ? control.pause() : control.resume();
+      if (!done) throw new HerderError('HERDER_ERR_CONTROL', `${name} could not be ${op}d`);
+      if (op === 'pause') live.paused.add(name);
+      else live.paused.delete(name);
+      d.note(name, op, `by ${by}`);
+      return { ok: true as const, detail: `${name}: ${op}d` };
+    };
+  return {
+    status: async (): Promise<StatusDoc> => {
+      const doc = await logger.status();
+      const now = clock.now();
+      return { ...doc, actors: doc.actors.map((a) => signalsOn(a, live, now)) };
+    },
+    actor: async ({ name }) => {
+      const detail = await logger.actor(name);
+      return { ...detail, actor: signalsOn(detail.actor, live, clock.now()) };
+    },
+    events: async ({ limit, unwritten }) => logger.events(limit, unwritten),
+    logs: async ({ unwritten, ...q }) => logger.logs(q, unwritten),
+    report: async () => logger.report(),
+    start: lifecycle('start'),
+    stop: lifecycle('stop'),
+    restart: lifecycle('restart'),
+    pause: freeze('pause'),
+    resume: freeze('resume'),
+    reload: async ({ by }) => {
+      let next: RunSpec;
+      try {
+        next = loadConfig(d.spec.configPath, { db: d.spec.dbPath }).spec;
+      } catch (e) {
+        if (e instanceof HerderError && e.isUserError) return { ok: false, lines: e.lines };
+        throw e;
+      }
+      const changes = describeReload(current, next.root);
+      d.root()?.reconfigure(next.root, by);
+      recordConfigs(logger, next.root);
+      current = next.root;
+      const later =
+        runtimeKeys(next) === runtimeKeys(d.spec) ? '' : '; runtime settings changed: they take effect at the next run';
+      return { ok: true, detail: `reloaded ${d.spec.configPath}: ${changes}${later}` };
+    },
+    // The whole run, gracefully: as at the deadline or on SIGTERM.
+    shutdown: async ({ by }) => {
+      if (!d.shutdown(by)) return { ok: true, detail: 'the run is already stopping' };
+      return { ok: true, detail: `run ${d.runId}: stopping (running jobs get their grace); herder pid ${process.pid}` };
+    },
+  };
+}
