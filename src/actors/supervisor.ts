@@ -108,7 +108,7 @@ export class SupervisorActor implements RunningChild {
         transition: (s, m) => transition(s, m, { now: clock.now(), wall: clock.wall(), random: deps.random() }),
       },
       (effect, state) => this.execute(effect, state),
-      deps.onBug,
+      (error) => this.crashed(error),
     );
   }
 
@@ -168,6 +168,30 @@ export class SupervisorActor implements RunningChild {
   defer(on: boolean): void {
     this.runner.send({ type: 'defer', on });
     for (const h of this.handles.values()) if (h instanceof SupervisorActor) h.defer(on);
+  }
+
+  /**
+   * A bug in this supervisor (its logic or one of its effects threw): it stops
+   * at once, as a crashed OTP supervisor takes its children with it, the error
+   * is recorded with its stack, and its parent is told of a crash - the root's
+   * parent ends the run, a nested one's restarts the subtree by its strategy.
+   */
+  private crashed(error: unknown): void {
+    for (const t of this.timers.values()) this.deps.clock.clearTimeout(t);
+    this.timers.clear();
+    this.kill();
+    const message = error instanceof Error ? error.message : String(error);
+    const stack = error instanceof Error ? (error.stack ?? message) : message;
+    this.deps.onBug(error);
+    this.deps.logger.error(this.spec.name, 'internal_error', `supervisor ${this.spec.name} crashed: ${message}`, stack);
+    this.parent.exited({
+      kind: 'crash',
+      code: null,
+      signal: null,
+      errorType: 'internal_error',
+      message: `supervisor ${this.spec.name} crashed (a bug in herder): ${message}`,
+      context: stack,
+    });
   }
 
   /** Kills every running child below this supervisor at once. */
