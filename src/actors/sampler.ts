@@ -21,7 +21,8 @@ import type { Logger } from './logger.ts';
 
 export interface ThreadUsage {
   readonly heapUsedMb: number;
-  readonly rssMb: number;
+  /** V8's heap size in the worker: a thread has no resident memory of its own. */
+  readonly heapTotalMb: number;
   readonly elu: number;
 }
 
@@ -75,6 +76,7 @@ const EMPTY: Omit<UsageRow, 'process' | 'pid'> = {
   numFds: null,
   health: null,
   heapUsedMb: null,
+  heapTotalMb: null,
   elu: null,
   memPercent: null,
   availableMb: null,
@@ -218,8 +220,8 @@ export class Sampler {
         pid: process.pid,
         health,
         cpuPercent: round1(u.elu * 100),
-        rssMb: round1(u.rssMb),
         heapUsedMb: round1(u.heapUsedMb),
+        heapTotalMb: round1(u.heapTotalMb),
         elu: Math.round(u.elu * 1000) / 1000,
       });
     }

@@ -114,7 +114,7 @@ export function startThread(
       case 'error':
         return deps.reportError(n.errorType, n.message, n.context);
       case 'usage':
-        return deps.usage({ heapUsedMb: n.heapUsedMb, rssMb: n.heapTotalMb, elu: n.elu });
+        return deps.usage({ heapUsedMb: n.heapUsedMb, heapTotalMb: n.heapTotalMb, elu: n.elu });
       default:
         return assertNever(n, 'thread note');
     }

@@ -93,6 +93,9 @@ const RIGHT: ReadonlySet<ColumnId> = new Set(['pid', 'uptime', 'rst', 'runs', 'f
  * in eighths, so 0 (and anything at or under top / 8) is the lowest bar and
  * only a value at the top fills a block; values over the top are clamped.
  */
+/** What the MEM column and its sparkline show: resident memory, or a thread actor's heap in use. */
+export const memoryOf = (a: ActorStatus): number | null => a.rss_mb ?? a.heap_mb ?? null;
+
 export function sparkline(values: readonly number[], top: number): string {
   const level = (v: number) => (v <= 0 || top <= 0 ? 0 : Math.min(7, Math.max(0, Math.ceil((v / top) * 8) - 1)));
   return values.map((v) => BARS[level(v)] ?? ' ').join('');
@@ -174,7 +177,8 @@ export function tableRow(
       runs: String(a.runs),
       fail: String(a.failures),
       cpu: a.cpu_percent === null ? '-' : `${a.cpu_percent.toFixed(0)}%`,
-      mem: a.rss_mb === null ? '-' : formatMb(a.rss_mb),
+      // a thread actor's figure is its worker's heap in use: it has no resident memory of its own
+      mem: memoryOf(a) === null ? '-' : formatMb(memoryOf(a) ?? 0),
       error: a.last_error === null ? '' : oneLine(`${a.last_error.type}: ${a.last_error.message}`),
     },
     cpuTrend: sampled ? cpuTrend(history.cpu, a.kind, limits, m) : null,

@@ -22,6 +22,7 @@ import {
   type Limits,
   type Machine,
   machineOf,
+  memoryOf,
   oneLine,
   rowCells,
   tableRow,
@@ -95,7 +96,8 @@ export function Dashboard({
         for (const a of d.actors) {
           const h = history.current.get(a.name) ?? { cpu: [], mem: [] };
           if (a.cpu_percent !== null) h.cpu = [...h.cpu, a.cpu_percent].slice(-HISTORY);
-          if (a.rss_mb !== null) h.mem = [...h.mem, a.rss_mb].slice(-HISTORY);
+          const mem = memoryOf(a);
+          if (mem !== null) h.mem = [...h.mem, mem].slice(-HISTORY);
           history.current.set(a.name, h);
         }
         setDoc(d);

@@ -14,6 +14,13 @@ function nextRun(a: ActorStatus, now: number): string {
   return `in ${formatMs(Math.max(0, (a.next_run_at - now) * 1000))}`;
 }
 
+/** A process actor's resident memory; a thread actor's heap in use, said as such. */
+function memory(a: ActorStatus): string {
+  if (a.rss_mb !== null) return `${a.rss_mb.toFixed(0)}M`;
+  if (a.heap_mb !== undefined && a.heap_mb !== null) return `${a.heap_mb.toFixed(0)}M heap`;
+  return '-';
+}
+
 function shorten(s: string, n: number): string {
   const one = s.replace(/\s+/g, ' ').trim();
   return one.length <= n ? one : `${one.slice(0, n - 1)}…`;
@@ -56,7 +63,7 @@ export function renderStatus(doc: StatusDoc): string {
     a.pid === null ? '-' : String(a.pid),
     a.uptime_s === null ? '-' : formatMs(a.uptime_s * 1000),
     a.cpu_percent === null ? '-' : `${a.cpu_percent.toFixed(0)}%`,
-    a.rss_mb === null ? '-' : `${a.rss_mb.toFixed(0)}M`,
+    memory(a),
     String(a.runs),
     String(a.successes),
     String(a.failures),

@@ -44,6 +44,7 @@ function stored(r: ProcessStateRow): Record<string, unknown> {
 const usageAsStored = (u: UsageRow): Record<string, unknown> => ({
   cpu_percent: u.cpuPercent,
   rss_mb: u.rssMb,
+  heap_used_mb: u.heapUsedMb,
   mem_percent: u.memPercent,
   available_mb: u.availableMb,
   load1: u.load1,
@@ -65,12 +66,14 @@ export function withPending(doc: StatusDoc, queued: readonly LogRecord[], unwrit
     const s = states.get(a.name);
     states.delete(a.name);
     const base = s === undefined ? a : { ...actorStatus(stored(s), undefined, a.last_error, now), limits: a.limits };
+    const thread = base.kind === 'thread';
     const u = usage.get(a.name);
     const running = base.state === 'running' || base.state === 'stopping';
     return {
       ...base,
       cpu_percent: running ? (u?.cpuPercent ?? a.cpu_percent) : null,
       rss_mb: running ? (u?.rssMb ?? a.rss_mb) : null,
+      heap_mb: running && thread ? (u?.heapUsedMb ?? a.heap_mb ?? null) : null,
       last_error: errors.get(a.name) ?? base.last_error,
     };
   });

@@ -25,7 +25,10 @@ export interface ActorStatus {
   readonly detail: string;
   /** From the latest resource sample (null before the first, or when sampling is off). */
   readonly cpu_percent: number | null;
+  /** A process actor's resident memory, its whole group's. */
   readonly rss_mb: number | null;
+  /** A thread actor's memory: V8 heap in use in its worker (a thread has no resident memory of its own). */
+  readonly heap_mb?: number | null;
   /** Live only (null from the file): what the actor reported about itself. */
   readonly progress: number | null;
   readonly self_health: number | null;
@@ -193,6 +196,7 @@ export function actorStatus(
     detail: String(s.detail),
     cpu_percent: running ? num(usage?.cpu_percent) : null,
     rss_mb: running ? num(usage?.rss_mb) : null,
+    heap_mb: running && s.kind === 'thread' ? num(usage?.heap_used_mb) : null,
     progress: null,
     self_health: null,
     heartbeat_at: null,
@@ -255,6 +259,7 @@ export interface ActorDetail {
     readonly cpu_percent: number | null;
     readonly rss_mb: number | null;
     readonly heap_used_mb: number | null;
+    readonly heap_total_mb: number | null;
     readonly num_threads: number | null;
     readonly num_fds: number | null;
   } | null;
@@ -316,6 +321,7 @@ export function actorDetail(db: Db, runId: number, name: string, nowS: number, l
             cpu_percent: num(u.cpu_percent),
             rss_mb: num(u.rss_mb),
             heap_used_mb: num(u.heap_used_mb),
+            heap_total_mb: u.heap_total_mb === undefined ? null : num(u.heap_total_mb),
             num_threads: num(u.num_threads),
             num_fds: num(u.num_fds),
           },

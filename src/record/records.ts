@@ -69,6 +69,8 @@ export interface UsageRow {
   readonly numFds: number | null;
   readonly health: number | null;
   readonly heapUsedMb: number | null;
+  /** Thread actors: V8's heap size in their worker (they have no RSS of their own). */
+  readonly heapTotalMb: number | null;
   readonly elu: number | null;
   readonly memPercent: number | null;
   readonly availableMb: number | null;

@@ -85,8 +85,8 @@ export function reportData(db: Db, runId: number, nowS: number): RunReport {
 
   const usage = new Map<string, Record<string, unknown>>();
   for (const u of db.all(
-    `SELECT process, AVG(cpu_percent) AS cpu_mean, MAX(cpu_percent) AS cpu_max, AVG(rss_mb) AS mem_mean,
-            MAX(rss_mb) AS mem_max, MIN(health) AS health_min, AVG(health) AS health_mean
+    `SELECT process, AVG(cpu_percent) AS cpu_mean, MAX(cpu_percent) AS cpu_max, AVG(COALESCE(rss_mb, heap_used_mb)) AS mem_mean,
+            MAX(COALESCE(rss_mb, heap_used_mb)) AS mem_max, MIN(health) AS health_min, AVG(health) AS health_mean
      FROM resource_usage WHERE run_id = ? GROUP BY process`,
     [runId],
   )) {
@@ -104,7 +104,7 @@ export function reportData(db: Db, runId: number, nowS: number): RunReport {
   }
   const seriesBy = new Map<string, { ts: number; cpu: number | null; mem: number | null }[]>();
   for (const s of db.all(
-    `SELECT process, CAST((ts - ?) / ? AS INTEGER) AS b, AVG(ts) AS ts, AVG(cpu_percent) AS cpu, AVG(rss_mb) AS mem
+    `SELECT process, CAST((ts - ?) / ? AS INTEGER) AS b, AVG(ts) AS ts, AVG(cpu_percent) AS cpu, AVG(COALESCE(rss_mb, heap_used_mb)) AS mem
      FROM resource_usage WHERE run_id = ? AND process != '_system' GROUP BY process, b ORDER BY process, b`,
     [startedAt, bucket, runId],
   )) {

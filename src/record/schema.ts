@@ -3,7 +3,7 @@
  * the actor's name ("_herder" for the run itself). The version lives in
  * PRAGMA user_version; a newer version than this file knows is refused.
  */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 /** Each actor's config as herder understood it (JSON, actors.yaml's words, env values left out), per run. */
 const ACTOR_CONFIG = `
@@ -64,7 +64,8 @@ CREATE TABLE IF NOT EXISTS resource_usage (
   mem_percent  REAL,                    -- _system: memory in use, %
   available_mb REAL,                    -- _system: memory available
   load1        REAL,                    -- _system: 1-minute load average
-  disk_free_mb REAL                     -- _system: free space where the database lives
+  disk_free_mb REAL,                    -- _system: free space where the database lives
+  heap_total_mb REAL                    -- thread actors: V8's heap size (they have no RSS of their own: rss_mb is NULL)
 );
 CREATE INDEX IF NOT EXISTS usage_process ON resource_usage(process, run_id, ts);
 CREATE TABLE IF NOT EXISTS process_output (
@@ -112,4 +113,9 @@ export const MIGRATIONS: Readonly<Record<number, string>> = {
   2: 'ALTER TABLE process_state ADD COLUMN error_patterns TEXT;',
   // 3 -> 4: what each actor's config was, for status NAME and the dashboard's scales.
   3: ACTOR_CONFIG,
+  // 4 -> 5: a thread actor's heap size had been kept in rss_mb; it moves to a column of its own.
+  4: `ALTER TABLE resource_usage ADD COLUMN heap_total_mb REAL;
+    UPDATE resource_usage SET heap_total_mb = rss_mb, rss_mb = NULL
+    WHERE EXISTS (SELECT 1 FROM process_state ps
+                  WHERE ps.run_id = resource_usage.run_id AND ps.process = resource_usage.process AND ps.kind = 'thread');`,
 };

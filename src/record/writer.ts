@@ -42,8 +42,8 @@ export class RecordWriter {
       'INSERT INTO actor_config(run_id, process, config) VALUES (?, ?, ?) ON CONFLICT(run_id, process) DO UPDATE SET config = excluded.config',
     );
     this.insUsage = db.prepare(`INSERT INTO resource_usage(run_id, ts, process, pid, cpu_percent, rss_mb, num_threads,
-        num_fds, health, heap_used_mb, elu, mem_percent, available_mb, load1, disk_free_mb)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+        num_fds, health, heap_used_mb, elu, mem_percent, available_mb, load1, disk_free_mb, heap_total_mb)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.upsState =
       db.prepare(`INSERT INTO process_state(run_id, process, kind, parent, state, pid, pid_start, restarts,
         runs, successes, failures, last_exit_code, last_exit_signal, last_start, last_exit, next_run_at, detail,
@@ -111,6 +111,7 @@ export class RecordWriter {
           u.availableMb,
           u.load1,
           u.diskFreeMb,
+          u.heapTotalMb,
         ]);
         return 0;
       }

@@ -97,7 +97,7 @@ actors:
     const r = await runCli(['--runtime', '1', '--no-echo'], dir);
     expect(r.code).toBe(2);
     expect(r.stderr.trim()).toMatch(
-      /herder\.db: written by a newer herder \(schema 99, this one knows 4\); upgrade herder or pass --db NEW\.db$/,
+      /herder\.db: written by a newer herder \(schema 99, this one knows 5\); upgrade herder or pass --db NEW\.db$/,
     );
   });
 
@@ -217,7 +217,7 @@ actors:
   it('migrates a database from schema 1 in place (through every step), keeping what it holds', async () => {
     const dir = project(simple);
     const file = path.join(dir, 'herder.db');
-    const v1 = DDL.replace(/,\n\s+heap_used_mb[\s\S]*?disk_free_mb REAL[^\n]*\n/, '\n').replace(
+    const v1 = DDL.replace(/,\n\s+heap_used_mb[\s\S]*?heap_total_mb REAL[^\n]*\n/, '\n').replace(
       /\n\s+error_patterns TEXT,[^\n]*/,
       '',
     );
@@ -226,10 +226,14 @@ actors:
     const db = new sqlite.Database(file);
     db.exec(`${v1}; PRAGMA user_version = 1;`);
     db.run("INSERT INTO runs(started_at, config_path, status, pid) VALUES (1, 'old.yaml', 'completed', 1)");
+    // Before schema 5 a thread actor's heap size was kept in rss_mb.
+    db.exec(`INSERT INTO process_state(run_id, process, kind, parent, state) VALUES
+      (1, 't', 'thread', '_herder', 'stopped'), (1, 'p', 'process', '_herder', 'stopped');
+      INSERT INTO resource_usage(run_id, ts, process, rss_mb) VALUES (1, 1, 't', 7), (1, 1, 'p', 30);`);
     db.close();
     const r = await runCli(['--runtime', '0.01', '--no-echo'], dir);
     expect(r.code, r.stderr).toBe(0);
-    expect(query(file, 'PRAGMA user_version')[0]?.user_version).toBe(4);
+    expect(query(file, 'PRAGMA user_version')[0]?.user_version).toBe(5);
     expect(query(file, 'SELECT config_path FROM runs ORDER BY id').map((x) => x.config_path)).toEqual([
       'old.yaml',
       path.join(dir, 'actors.yaml'),
@@ -237,5 +241,11 @@ actors:
     const cols = query(file, 'PRAGMA table_info(resource_usage)').map((c) => c.name);
     expect(cols).toContain('disk_free_mb');
     expect(query(file, 'PRAGMA table_info(process_state)').map((c) => c.name)).toContain('error_patterns');
+    expect(
+      query(file, 'SELECT process, rss_mb, heap_total_mb FROM resource_usage WHERE run_id = 1 ORDER BY process'),
+    ).toEqual([
+      { process: 'p', rss_mb: 30, heap_total_mb: null },
+      { process: 't', rss_mb: null, heap_total_mb: 7 },
+    ]);
   });
 });

@@ -91,6 +91,7 @@ describe('queued records over the written status', () => {
           numFds: 4,
           health: 1,
           heapUsedMb: null,
+          heapTotalMb: null,
           elu: null,
           memPercent: null,
           availableMb: null,
