@@ -32,7 +32,9 @@ function lastExit(a: ActorStatus): string | null {
 function why(a: ActorStatus): string | null {
   if (a.detail !== '') return a.detail;
   const e = a.last_error;
-  if (e !== null && a.last_exit !== null && Math.abs(e.ts - a.last_exit) < 5) return `${e.type}: ${e.message}`;
+  const failed = a.last_exit_signal !== null || (a.last_exit_code !== null && a.last_exit_code !== 0);
+  if (e !== null && a.last_exit !== null && failed && Math.abs(e.ts - a.last_exit) < 5)
+    return `${e.type}: ${e.message}`;
   return null;
 }
 
