@@ -7,6 +7,22 @@ import { DDL } from '../../src/record/schema.ts';
 import { JOB_PY, project, query, ROOT, runCli, startRun, waitForActor, waitUntil } from '../helpers/cli.ts';
 
 const WRITER = path.join(ROOT, 'test', 'fixtures', 'writer.py');
+
+/** Takes an exclusive lock on the database as another program would, between two of herder's writes. */
+function holdLock(db: InstanceType<typeof sqlite.Database>): Promise<boolean> {
+  return waitUntil(
+    () => {
+      try {
+        db.exec('BEGIN EXCLUSIVE');
+        return true;
+      } catch {
+        return false; // herder is mid-write
+      }
+    },
+    10_000,
+    'the database lock',
+  );
+}
 const simple = `
 actors:
   - name: once
@@ -107,19 +123,7 @@ actors:
     const first = await runCli(['--runtime', '0.01', '--no-echo'], dir);
     expect(first.code, first.stderr).toBe(0);
     const holder = new sqlite.Database(file);
-    // herder may be mid-write at this moment: take the lock as soon as it is free
-    await waitUntil(
-      () => {
-        try {
-          holder.exec('BEGIN EXCLUSIVE');
-          return true;
-        } catch {
-          return false;
-        }
-      },
-      10_000,
-      'the database lock',
-    );
+    await holdLock(holder);
     try {
       const r = await runCli(['--runtime', '1', '--no-echo'], dir);
       expect(r.code).toBe(2);
@@ -176,19 +180,8 @@ actors:
     const run = startRun(dir);
     await waitForActor(dir, 'ticker', (a) => a.state === 'running');
     const holder = new sqlite.Database(file);
-    // herder writes every few hundred ms here: take the lock between two of its writes
-    await waitUntil(
-      () => {
-        try {
-          holder.exec('BEGIN EXCLUSIVE');
-          return true;
-        } catch {
-          return false;
-        }
-      },
-      10_000,
-      'the database lock',
-    );
+
+    await holdLock(holder);
     await new Promise((r) => setTimeout(r, 7_000)); // longer than herder's 5 s busy timeout
     holder.exec('ROLLBACK');
     holder.close();
