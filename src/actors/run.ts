@@ -20,6 +20,7 @@ import { Alerter } from './alerts.ts';
 import { ControlServer, socketPathFor } from './control.ts';
 import { controlHandlers, recordConfigs } from './control-handlers.ts';
 import { EchoWriter } from './echo-writer.ts';
+import { EventBus } from './event-bus.ts';
 import { HealthMonitor } from './health-monitor.ts';
 import { killWindowMs } from './host.ts';
 import { Logger } from './logger.ts';
@@ -202,7 +203,19 @@ async function runWith(
   await pipes.fill(2 * allWorkers(spec.root).filter((w) => w.launch.type === 'process').length);
   const pools = new ThreadPools();
   const echo = opts.echo ? new Echo(new EchoWriter(opts.warn), opts.colour) : null;
-  const stats = { givenUp: 0 };
+  let bug: unknown = null;
+  const reportBug = (e: unknown) => {
+    bug = e;
+    opts.warn(`herder: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+  };
+  // Every event goes through the bus once; each sink subscribes here, and nowhere else.
+  const bus = new EventBus(reportBug);
+  bus.subscribe((e) => logger.event(e.process, e.kind, e.detail));
+  if (echo !== null) bus.subscribe((e) => echo.event(e.process, e.kind, e.detail));
+  let givenUp = 0;
+  bus.subscribe((e) => {
+    if (e.kind === 'giveup') givenUp++;
+  });
   const live = new LiveActors();
   const owners = new Map<string, SupervisorActor>();
   const alerter =
@@ -211,7 +224,7 @@ async function runWith(
       : new Alerter(spec.alerts, clock, runId, (message, context) =>
           logger.error(ROOT_NAME, 'alert_failed', message, context),
         );
-  const onEvent = (process: string, kind: string, detail: string) => alerter?.notify(process, kind, detail);
+  if (alerter !== null) bus.subscribe((e) => alerter.notify(e.process, e.kind, e.detail));
   let root: SupervisorActor | null = null;
   const monitor = new HealthMonitor({
     clock,
@@ -220,18 +233,13 @@ async function runWith(
     machineMemMb: totalmem() / 1048576,
     protection: spec.protection,
     leak: spec.leak,
-    event: (process, kind, detail) => {
-      logger.event(process, kind, detail);
-      echo?.event(process, kind, detail);
-      onEvent(process, kind, detail);
-    },
+    event: (process, kind, detail) => bus.publish(process, kind, detail),
     deferStarts: (on) => root?.defer(on),
   });
   const sampler =
     spec.sampleIntervalMs === null
       ? null
       : new Sampler(clock, logger, live, spec.sampleIntervalMs, spec.dbPath, monitor);
-  let bug: unknown = null;
   let rootExit: Exit | null = null;
   let endReason = 'every actor finished or was given up';
   let status = 'finished';
@@ -240,10 +248,7 @@ async function runWith(
     resolveDone = r;
   });
 
-  const note = (kind: string, detail: string) => {
-    logger.event(ROOT_NAME, kind, detail);
-    echo?.event(ROOT_NAME, kind, detail);
-  };
+  const note = (kind: string, detail: string) => bus.publish(ROOT_NAME, kind, detail);
 
   root = new SupervisorActor(
     spec.root,
@@ -254,17 +259,13 @@ async function runWith(
       pipes,
       pools,
       echo,
-      stats,
+      bus,
       live,
       sampleMs: spec.sampleIntervalMs ?? 0,
-      onEvent,
       onChildGone: (name) => monitor.forget(name),
       owners,
       random: Math.random,
-      onBug: (e) => {
-        bug = e;
-        opts.warn(`herder: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
-      },
+      onBug: reportBug,
     },
     {
       exited: (exit) => {
@@ -298,10 +299,7 @@ async function runWith(
       live,
       owners,
       root: () => root,
-      note: (process, kind, detail) => {
-        logger.event(process, kind, detail);
-        echo?.event(process, kind, detail);
-      },
+      note: (process, kind, detail) => bus.publish(process, kind, detail),
       shutdown: (by) => {
         if (watchdog !== null) return false;
         note('shutdown_asked', `by ${by}`);
@@ -370,7 +368,7 @@ async function runWith(
     status = 'failed';
     exitCode = 1;
     endReason = finalExit.kind === 'crash' ? finalExit.message : finalExit.kind;
-  } else if (status === 'finished' && stats.givenUp > 0) {
+  } else if (status === 'finished' && givenUp > 0) {
     exitCode = 1;
     endReason = 'every actor finished or was given up; some were given up';
   }

@@ -24,6 +24,7 @@ import {
   transition,
 } from '../runtime/supervision.ts';
 import { PatternWatch } from './error-patterns.ts';
+import type { EventBus } from './event-bus.ts';
 import { HEALTH_PROTOCOL, type HealthMessage } from './health-channel.ts';
 import type { ChildEvents, RunningChild } from './host.ts';
 import type { Logger } from './logger.ts';
@@ -43,13 +44,11 @@ export interface RuntimeDeps {
   readonly echo: Echo | null;
   readonly random: () => number;
   readonly onBug: (error: unknown) => void;
-  /** Counts across the whole tree, for the run's outcome. */
-  readonly stats: { givenUp: number };
   /** Live pids and thread figures, for the sampler. */
   readonly live: LiveActors;
   readonly sampleMs: number;
-  /** Every event, after it is recorded (alerts listen here). */
-  readonly onEvent: (process: string, kind: string, detail: string) => void;
+  /** Where every event is published, once: the record, the echo and the alerts subscribe. */
+  readonly bus: EventBus;
   /** Told when an actor's run ends, so that what was judged about it starts over. */
   readonly onChildGone: (name: string) => void;
   /** Which supervisor each child belongs to, for commands by name. */
@@ -228,11 +227,7 @@ export class SupervisorActor implements RunningChild {
         return;
       }
       case 'event':
-        if (effect.kind === 'giveup') this.deps.stats.givenUp++;
-        this.deps.logger.event(effect.process, effect.kind, effect.detail);
-        this.deps.echo?.event(effect.process, effect.kind, effect.detail);
-        this.deps.onEvent(effect.process, effect.kind, effect.detail);
-        return;
+        return this.deps.bus.publish(effect.process, effect.kind, effect.detail);
       case 'error': {
         const now = this.deps.clock.now();
         this.deps.live.note(effect.process, 'failures', now);
@@ -391,16 +386,14 @@ export class SupervisorActor implements RunningChild {
   private patternWatch(name: string, patterns: readonly ErrorPatternSpec[]): PatternWatch {
     let watch = this.patterns.get(name);
     if (watch === undefined) {
-      const { logger, echo } = this.deps;
+      const { logger } = this.deps;
       watch = new PatternWatch(patterns, this.deps.clock, {
         error: (errorType, message, context) => {
           this.deps.live.note(name, 'errors', this.deps.clock.now());
           logger.error(name, errorType, message, context);
         },
         event: (kind, detail) => {
-          logger.event(name, kind, detail);
-          echo?.event(name, kind, detail);
-          this.deps.onEvent(name, kind, detail);
+          this.deps.bus.publish(name, kind, detail);
         },
         restart: (errorType, message) => this.runner.send({ type: 'fail', child: name, errorType, message }),
         backoff: (pattern) => this.runner.send({ type: 'pattern_backoff', child: name, pattern }),

@@ -1,0 +1,48 @@
+/** One event bus: each event published once, every sink subscribed, nobody calling a sink by hand. */
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { type BusEvent, EventBus } from '../../src/actors/event-bus.ts';
+import { ROOT } from '../helpers/cli.ts';
+
+describe('EventBus', () => {
+  it('gives every event to every sink, in order; a sink that throws is reported once and spares the others', () => {
+    const errors: unknown[] = [];
+    const bus = new EventBus((e) => errors.push(e));
+    const a: BusEvent[] = [];
+    const b: string[] = [];
+    bus.subscribe((e) => a.push(e));
+    bus.subscribe(() => {
+      throw new Error('broken sink');
+    });
+    const stop = bus.subscribe((e) => b.push(e.kind));
+    bus.publish('feed', 'start', 'started, pid 1');
+    bus.publish('feed', 'exit', 'exited normally after 2s');
+    stop();
+    bus.publish('_herder', 'run_end', 'finished');
+    expect(a.map((e) => [e.process, e.kind, e.detail])).toEqual([
+      ['feed', 'start', 'started, pid 1'],
+      ['feed', 'exit', 'exited normally after 2s'],
+      ['_herder', 'run_end', 'finished'],
+    ]);
+    expect(b).toEqual(['start', 'exit']);
+    expect(errors).toHaveLength(1);
+  });
+
+  it('no event sink is called by hand: the record, the echo and the alerter only hear events through the bus', () => {
+    const src = path.join(ROOT, 'src');
+    const offenders: string[] = [];
+    for (const e of readdirSync(src, { recursive: true, withFileTypes: true })) {
+      if (!e.isFile() || !/\.tsx?$/.test(e.name)) continue;
+      const file = path.join(e.parentPath, e.name);
+      readFileSync(file, 'utf8')
+        .split('\n')
+        .forEach((line, i) => {
+          const call = /\b(logger|echo)\??\.event\(|\balerter\??\.notify\(/.test(line);
+          if (call && !line.includes('bus.subscribe('))
+            offenders.push(`${path.relative(ROOT, file)}:${i + 1}: ${line.trim()}`);
+        });
+    }
+    expect(offenders).toEqual([]);
+  });
+});
