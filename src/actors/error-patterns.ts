@@ -17,6 +17,7 @@
 
 import type { Stream } from '../record/records.ts';
 import type { Clock } from '../runtime/clock.ts';
+import type { EventKind } from '../runtime/events.ts';
 import type { ErrorPatternSpec } from '../runtime/spec.ts';
 
 export const ROWS_PER_MINUTE = 20;
@@ -41,7 +42,7 @@ interface Unit {
 
 export interface PatternSink {
   error(errorType: string, message: string, context: string): void;
-  event(kind: string, detail: string): void;
+  event(kind: EventKind, detail: string): void;
   restart(errorType: string, message: string): void;
   backoff(pattern: string): void;
 }

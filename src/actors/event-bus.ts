@@ -10,10 +10,12 @@
  * never keeps the event from the others.
  */
 
+import type { EventKind } from '../runtime/events.ts';
+
 export interface BusEvent {
-  /** The actor it is about, or the run itself (`_herder`). */
+  /** The actor it is about, or the run itself (HERDER). */
   readonly process: string;
-  readonly kind: string;
+  readonly kind: EventKind;
   /** What people read; rendered once, where the event was made. */
   readonly detail: string;
 }
@@ -34,7 +36,7 @@ export class EventBus {
     };
   }
 
-  publish(process: string, kind: string, detail: string): void {
+  publish(process: string, kind: EventKind, detail: string): void {
     const event: BusEvent = { process, kind, detail };
     for (const sink of this.sinks) {
       try {

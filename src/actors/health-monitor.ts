@@ -6,6 +6,7 @@
  * the controls their supervisors registered, and every decision is an event.
  */
 import type { Clock } from '../runtime/clock.ts';
+import { type EventKind, HERDER } from '../runtime/events.ts';
 import { belowThreshold, healthScore } from '../runtime/health.ts';
 import { detectLeak, type MemorySample, windowed } from '../runtime/leak.ts';
 import { INITIAL_PRESSURE, type PressureState, pressureStep } from '../runtime/pressure.ts';
@@ -31,7 +32,7 @@ export interface Figures {
 export interface MonitorDeps {
   readonly clock: Clock;
   readonly live: LiveActors;
-  readonly event: (process: string, kind: string, detail: string) => void;
+  readonly event: (process: string, kind: EventKind, detail: string) => void;
   readonly deferStarts: (on: boolean, reason: string) => void;
   readonly cores: number;
   readonly machineMemMb: number;
@@ -174,7 +175,7 @@ export class HealthMonitor {
     for (const a of actions) {
       switch (a.type) {
         case 'alert':
-          this.deps.event('_herder', 'pressure', `${a.resource} ${a.level}: ${a.detail}`);
+          this.deps.event(HERDER, 'pressure', `${a.resource} ${a.level}: ${a.detail}`);
           break;
         case 'pause': {
           const c = this.deps.live.controls.get(a.actor);

@@ -37,6 +37,7 @@ import type { PastSchedule, UnfinishedRun } from '../record/runs.ts';
 import type { Clock, TimerHandle } from '../runtime/clock.ts';
 import { formatMs } from '../runtime/duration.ts';
 import { type ErrorCode, HerderError } from '../runtime/errors.ts';
+import { HERDER } from '../runtime/events.ts';
 import type { LoggerService, OpenParams, Result } from './logger-worker.ts';
 import { nodeEndpoint, WORKER_EXEC_ARGV } from './worker-support.ts';
 
@@ -148,7 +149,7 @@ export class Logger {
     this.startThread();
     try {
       unwrap(await this.call<Result<null>>(() => this.api.resume(this.params as OpenParams, this.runId)));
-      this.error('_herder', 'logger_restart', `the logging thread stopped (exit code ${code}) and was restarted`, '');
+      this.error(HERDER, 'logger_restart', `the logging thread stopped (exit code ${code}) and was restarted`, '');
     } catch (e) {
       this.warn(`herder: the logging thread could not reopen the database: ${(e as Error).message}`);
     }
@@ -354,7 +355,7 @@ export class Logger {
     this.warn(`herder: the database accepts writes again after ${took}; nothing queued was lost`);
     const what = f.code === 'HERDER_ERR_DB_FULL' ? 'disk_full' : 'db_write_failed';
     this.error(
-      '_herder',
+      HERDER,
       what,
       `writes to the database failed for ${took} (${f.message}); the records waited in memory and were written when it recovered`,
       `first failure at ${new Date(f.sinceTs * 1000).toISOString()}`,

@@ -14,6 +14,7 @@ import type { PastSchedule, UnfinishedRun } from '../record/runs.ts';
 import { type Clock, systemClock } from '../runtime/clock.ts';
 import { formatMs } from '../runtime/duration.ts';
 import { HerderError } from '../runtime/errors.ts';
+import type { EventKind } from '../runtime/events.ts';
 import { allWorkers, type RunSpec, type SupervisorSpec } from '../runtime/spec.ts';
 import type { Exit, ResumePoint } from '../runtime/supervision.ts';
 import { Alerter } from './alerts.ts';
@@ -248,7 +249,7 @@ async function runWith(
     resolveDone = r;
   });
 
-  const note = (kind: string, detail: string) => bus.publish(ROOT_NAME, kind, detail);
+  const note = (kind: EventKind, detail: string) => bus.publish(ROOT_NAME, kind, detail);
 
   root = new SupervisorActor(
     spec.root,

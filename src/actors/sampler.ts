@@ -15,6 +15,7 @@ import si from 'systeminformation';
 import { openFds, type ProcEntry, processGroups, TICKS_PER_SECOND } from '../platform/proctable.ts';
 import type { UsageRow } from '../record/records.ts';
 import type { Clock, TimerHandle } from '../runtime/clock.ts';
+import { HERDER, SYSTEM } from '../runtime/events.ts';
 import { type ActorSignals, freshSignals } from './health-channel.ts';
 import type { ActorControl, HealthMonitor } from './health-monitor.ts';
 import type { Logger } from './logger.ts';
@@ -87,7 +88,7 @@ const EMPTY: Omit<UsageRow, 'process' | 'pid'> = {
 const round1 = (x: number) => Math.round(x * 10) / 10;
 
 /** The process name of herder's own rows, the root supervisor's name. */
-const SELF = '_herder';
+const SELF = HERDER;
 
 /** The main thread's heap in use; after a full collection when node runs with --expose-gc. */
 function liveHeapBytes(): number {
@@ -242,7 +243,7 @@ export class Sampler {
       this.monitor.system(memPercent, load.currentLoad);
       this.logger.usage({
         ...EMPTY,
-        process: '_system',
+        process: SYSTEM,
         pid: null,
         cpuPercent: round1(load.currentLoad),
         memPercent,

@@ -2,6 +2,7 @@
 
 import type { ActorStatus, StatusDoc } from '../record/queries.ts';
 import { formatMs } from '../runtime/duration.ts';
+import { HERDER } from '../runtime/events.ts';
 
 function lastExit(a: ActorStatus): string {
   if (a.last_exit_signal !== null) return a.last_exit_signal;
@@ -57,7 +58,7 @@ export function renderStatus(doc: StatusDoc): string {
     );
   }
   const rows = doc.actors.map((a) => [
-    a.parent === '_herder' ? a.name : `${a.parent}/${a.name}`,
+    a.parent === HERDER ? a.name : `${a.parent}/${a.name}`,
     a.kind,
     a.paused === true ? 'paused' : a.state,
     a.pid === null ? '-' : String(a.pid),

@@ -9,6 +9,7 @@ import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { formatMs } from '../runtime/duration.ts';
 import { HerderError } from '../runtime/errors.ts';
+import { HERDER } from '../runtime/events.ts';
 import type { ChildSpec, RestartType, RunSpec, SupervisorSpec, WorkerSpec } from '../runtime/spec.ts';
 import { nestedTooDeeply } from './depth.ts';
 import { describeIssue, type Issue } from './issues.ts';
@@ -36,7 +37,7 @@ export interface Loaded {
   readonly notes: readonly string[];
 }
 
-export const ROOT_NAME = '_herder';
+export const ROOT_NAME = HERDER;
 
 const DEFAULT_MAX_RUNTIME_MS = 360 * 60_000;
 

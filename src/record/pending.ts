@@ -7,6 +7,8 @@
  * Pure: no SQL. The records come from the logger's queues in the order they
  * were queued, which is the order they will be written in.
  */
+
+import { SYSTEM } from '../runtime/events.ts';
 import {
   type ActorStatus,
   actorStatus,
@@ -81,7 +83,7 @@ export function withPending(doc: StatusDoc, queued: readonly LogRecord[], unwrit
     const u = usage.get(s.process);
     actors.push(actorStatus(stored(s), u && usageAsStored(u), errors.get(s.process) ?? null, now));
   }
-  const sys = usage.get('_system');
+  const sys = usage.get(SYSTEM);
   return {
     ...doc,
     actors,

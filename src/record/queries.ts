@@ -4,6 +4,7 @@
  * socket from the logging actor during a live run.
  */
 import { HerderError } from '../runtime/errors.ts';
+import { SYSTEM } from '../runtime/events.ts';
 import type { Db } from './open.ts';
 
 export interface ActorStatus {
@@ -136,7 +137,7 @@ export function statusDoc(db: Db, runId: number, nowS: number, live: boolean): S
   // One indexed lookup per actor (process, run_id, ts), never a scan of the run's rows:
   // status is polled every second, and a week-long run has millions of samples.
   const stateRows = db.all('SELECT * FROM process_state WHERE run_id = ? ORDER BY rowid', [runId]);
-  const names = [...stateRows.map((s) => String(s.process)), '_system'];
+  const names = [...stateRows.map((s) => String(s.process)), SYSTEM];
   const lastErrors = new Map<string, { type: string; message: string; ts: number }>();
   const usage = new Map<string, Record<string, unknown>>();
   for (const name of names) {
@@ -151,7 +152,7 @@ export function statusDoc(db: Db, runId: number, nowS: number, live: boolean): S
     ]);
     if (u !== null) usage.set(name, u);
   }
-  const sys = usage.get('_system');
+  const sys = usage.get(SYSTEM);
   const configs = actorConfigs(db, runId);
   const actors = stateRows.map((s) => ({
     ...actorStatus(s, usage.get(String(s.process)), lastErrors.get(String(s.process)) ?? null, nowS),

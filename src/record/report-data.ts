@@ -5,6 +5,7 @@
  * series bucketed to at most SERIES_POINTS points, and state spans.
  */
 
+import { SYSTEM } from '../runtime/events.ts';
 import type { Db } from './open.ts';
 import { requireRun } from './queries.ts';
 
@@ -105,8 +106,8 @@ export function reportData(db: Db, runId: number, nowS: number): RunReport {
   const seriesBy = new Map<string, { ts: number; cpu: number | null; mem: number | null }[]>();
   for (const s of db.all(
     `SELECT process, CAST((ts - ?) / ? AS INTEGER) AS b, AVG(ts) AS ts, AVG(cpu_percent) AS cpu, AVG(COALESCE(rss_mb, heap_used_mb)) AS mem
-     FROM resource_usage WHERE run_id = ? AND process != '_system' GROUP BY process, b ORDER BY process, b`,
-    [startedAt, bucket, runId],
+     FROM resource_usage WHERE run_id = ? AND process != ? GROUP BY process, b ORDER BY process, b`,
+    [startedAt, bucket, runId, SYSTEM],
   )) {
     const list = seriesBy.get(String(s.process)) ?? [];
     list.push({ ts: Number(s.ts), cpu: n(s.cpu), mem: n(s.mem) });

@@ -1,4 +1,6 @@
 /** The runs table: opening a run, finding runs that never ended, closing one. */
+
+import { HERDER, SYSTEM } from '../runtime/events.ts';
 import type { Db } from './open.ts';
 
 export interface UnfinishedRun {
@@ -78,18 +80,19 @@ export function markCrashed(db: Db, id: number, endedAt: number, reason: string)
          COALESCE((SELECT MAX(ts) FROM events WHERE run_id = ?1), 0),
          COALESCE((SELECT MAX(ts) FROM process_errors WHERE run_id = ?1), 0),
          COALESCE((SELECT ts FROM process_output WHERE run_id = ?1 ORDER BY id DESC LIMIT 1), 0),
-         COALESCE((SELECT MAX(ts) FROM resource_usage WHERE process = '_system' AND run_id = ?1), 0))
+         COALESCE((SELECT MAX(ts) FROM resource_usage WHERE process = ?3 AND run_id = ?1), 0))
      WHERE id = ?1`,
-    [id, reason],
+    [id, reason, SYSTEM],
   );
   db.run(
     `UPDATE process_state SET state = 'stopped', pid = NULL, detail = 'herder ended without a shutdown'
      WHERE run_id = ? AND state NOT IN ('stopped', 'fatal')`,
     [id],
   );
-  db.run("INSERT INTO events(run_id, ts, process, kind, detail) VALUES (?, ?, '_herder', 'crashed', ?)", [
+  db.run("INSERT INTO events(run_id, ts, process, kind, detail) VALUES (?, ?, ?, 'crashed', ?)", [
     id,
     endedAt,
+    HERDER,
     reason,
   ]);
   db.exec('COMMIT');

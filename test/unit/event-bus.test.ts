@@ -46,3 +46,14 @@ describe('EventBus', () => {
     expect(offenders).toEqual([]);
   });
 });
+
+describe('event kinds', () => {
+  it('the README lists exactly the kinds declared in src/runtime/events.ts', async () => {
+    const { EVENT_KINDS } = await import('../../src/runtime/events.ts');
+    const row = readFileSync(path.join(ROOT, 'README.md'), 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('| `events` |'));
+    const listed = [...((row ?? '').split('kinds:')[1]?.matchAll(/`([a-z_]+)`/g) ?? [])].map((m) => m[1]);
+    expect(listed.filter((k) => k !== '_herder').sort()).toEqual(Object.keys(EVENT_KINDS).sort());
+  });
+});
