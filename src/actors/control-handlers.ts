@@ -53,32 +53,6 @@ export function recordConfigs(logger: Logger, root: SupervisorSpec): void {
   for (const w of allWorkers(root)) logger.config(w.name, describeWorker(w));
 }
 
-/** What a reload changes, actor by actor (nested supervisors included), in one line. */
-export function describeReload(before: SupervisorSpec, after: SupervisorSpec): string {
-  const flatten = (s: SupervisorSpec, into = new Map<string, string>()) => {
-    for (const c of s.children) {
-      if (c.kind === 'supervisor') {
-        into.set(c.name, JSON.stringify({ ...c, children: c.children.map((x) => x.name) }));
-        flatten(c, into);
-      } else into.set(c.name, JSON.stringify(c));
-    }
-    return into;
-  };
-  const a = flatten(before);
-  const b = flatten(after);
-  const added = [...b.keys()].filter((n) => !a.has(n));
-  const removed = [...a.keys()].filter((n) => !b.has(n));
-  const changed = [...b.keys()].filter((n) => a.has(n) && a.get(n) !== b.get(n));
-  const unchanged = b.size - added.length - changed.length;
-  const list = (what: string, names: string[]) => (names.length === 0 ? [] : [`${what} ${names.join(', ')}`]);
-  return [
-    ...list('added', added),
-    ...list('changed', changed),
-    ...list('removed', removed),
-    `${unchanged} unchanged`,
-  ].join('; ');
-}
-
 /** Settings read once at the start of a run: a reload cannot change them. */
 const runtimeKeys = (s: RunSpec) =>
   JSON.stringify([
@@ -93,8 +67,6 @@ const runtimeKeys = (s: RunSpec) =>
 
 export function controlHandlers(d: ControlDeps): Handlers {
   const { logger, live, clock, owners } = d;
-  /** The actors as the last reload left them: what the next reload is compared with. */
-  let current = d.spec.root;
   const owner = (name: string) => {
     const o = owners.get(name);
     if (o === undefined) {
@@ -109,7 +81,7 @@ export function controlHandlers(d: ControlDeps): Handlers {
     (op: 'stop' | 'start' | 'restart') =>
     async ({ name, by }: { name: string; by: string }) => ({
       ok: true as const,
-      detail: owner(name).command(op, name, by),
+      detail: await owner(name).command(op, name, by),
     });
   const freeze =
     (op: 'pause' | 'resume') =>
@@ -153,10 +125,11 @@ export function controlHandlers(d: ControlDeps): Handlers {
         if (e instanceof HerderError && e.isUserError) return { ok: false, lines: e.lines };
         throw e;
       }
-      const changes = describeReload(current, next.root);
-      d.root()?.reconfigure(next.root, by);
+      const root = d.root();
+      if (root === null) throw new HerderError('HERDER_ERR_CONTROL', 'the run has not started its actors yet');
+      // The root's logic diffs the specs once: its answer and its reload event are the same line.
+      const changes = await root.reconfigure(next.root, by);
       recordConfigs(logger, next.root);
-      current = next.root;
       const later =
         runtimeKeys(next) === runtimeKeys(d.spec) ? '' : '; runtime settings changed: they take effect at the next run';
       return { ok: true, detail: `reloaded ${d.spec.configPath}: ${changes}${later}` };

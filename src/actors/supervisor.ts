@@ -10,10 +10,12 @@ import type { PipePool } from '../platform/pipes.ts';
 import type { ProcessStateRow, Stream } from '../record/records.ts';
 import { ActorRunner } from '../runtime/actor.ts';
 import type { Clock, TimerHandle } from '../runtime/clock.ts';
-import { assertNever, HerderError } from '../runtime/errors.ts';
+import { assertNever } from '../runtime/errors.ts';
 import type { ChildSpec, ErrorPatternSpec, SupervisorSpec } from '../runtime/spec.ts';
 import {
   type ChildState,
+  type CommandOp,
+  carryCounts,
   type Effect,
   type Exit,
   initialState,
@@ -31,7 +33,9 @@ import type { Logger } from './logger.ts';
 import type { Echo } from './output.ts';
 import { startProcess } from './process-actor.ts';
 import type { Reaper } from './reaper.ts';
+import { Replies } from './replies.ts';
 import type { LiveActors } from './sampler.ts';
+import { stateRow } from './state-row.ts';
 import { startThread, type ThreadPools } from './thread-actor.ts';
 
 export interface RuntimeDeps {
@@ -59,24 +63,6 @@ export interface Parent {
   exited(exit: Exit): void;
 }
 
-/**
- * A restarted subtree starts afresh, as in OTP (consecutive failures, restart
- * intensity), but the run's record keeps counting: runs, successes, failures
- * and restarts of its actors carry over from the instance it replaces.
- */
-function carryCounts(fresh: SupervisorState, before: SupervisorState | undefined): SupervisorState {
-  if (before === undefined) return fresh;
-  return {
-    ...fresh,
-    children: fresh.children.map((c) => {
-      const b = before.children.find((x) => x.spec.name === c.spec.name);
-      return b === undefined
-        ? c
-        : { ...c, runs: b.runs, successes: b.successes, failuresTotal: b.failuresTotal, restarts: b.restarts };
-    }),
-  };
-}
-
 export class SupervisorActor implements RunningChild {
   private readonly runner: ActorRunner<SupervisorState, SupervisorMsg, Effect>;
   private readonly handles = new Map<string, RunningChild>();
@@ -84,6 +70,8 @@ export class SupervisorActor implements RunningChild {
   private readonly timers = new Map<string, TimerHandle>();
   /** Error-pattern watches per worker, kept across its runs so that counts add up. */
   private readonly patterns = new Map<string, PatternWatch>();
+  /** Commands and reloads waiting for the logic's reply. */
+  private readonly replies = new Replies();
 
   /** Loop schedules from the record, shared down the tree until each is used. */
   private schedule: Map<string, ResumePoint> | undefined;
@@ -138,29 +126,26 @@ export class SupervisorActor implements RunningChild {
     this.shutdown(mode, 'stopped by its parent');
   }
 
-  /** A person's command for one of this supervisor's children; the answer says what happens. */
-  command(op: 'stop' | 'start' | 'restart', name: string, by: string): string {
-    const c = this.state.children.find((x) => x.spec.name === name);
-    if (c === undefined) throw new HerderError('HERDER_ERR_CONTROL', `no actor named ${name}`);
-    if (!this.state.spec.children.some((x) => x.name === name)) {
-      throw new HerderError(
-        'HERDER_ERR_CONTROL',
-        `${name} was removed from the config by a reload; add it back to the file and run \`ctl reload\``,
-      );
-    }
-    if (this.state.phase !== 'running')
-      throw new HerderError('HERDER_ERR_CONTROL', 'the run is stopping; no commands now');
-    const running = c.status.tag === 'running' || c.status.tag === 'stopping';
-    if (op === 'stop' && c.status.tag === 'stopped' && c.status.why === 'user') return `${name} is already stopped`;
-    if (op === 'start' && running) return `${name} is already running`;
-    this.runner.send({ type: 'command', op, child: name, by });
-    return `${name}: ${op === 'stop' ? (running ? 'stopping' : 'stopped') : op === 'start' ? 'starting' : 'restarting'}`;
+  /**
+   * A person's command for one of this supervisor's children. The logic
+   * decides the answer in the step that acts on it: this runner never judges
+   * the state itself.
+   */
+  command(op: CommandOp, name: string, by: string): Promise<string> {
+    return this.request((ref) => ({ type: 'command', op, child: name, by, ref }));
   }
 
-  /** reload: this supervisor's new spec. Children are matched by name; see the logic. */
-  reconfigure(spec: SupervisorSpec, by: string): void {
+  /** reload: this supervisor's new spec; the answer is the logic's one-line diff ("added d; changed c; ..."). */
+  reconfigure(spec: SupervisorSpec, by: string): Promise<string> {
     for (const c of spec.children) this.deps.owners.set(c.name, this);
-    this.runner.send({ type: 'reconfigure', spec, by });
+    return this.request((ref) => ({ type: 'reconfigure', spec, by, ref }));
+  }
+
+  /** The mailbox runs it at once unless a message is being handled: the answer usually comes within this call. */
+  private request(message: (ref: number) => SupervisorMsg): Promise<string> {
+    const { ref, answer } = this.replies.open();
+    this.runner.send(message(ref));
+    return answer;
   }
 
   /** Machine pressure: loop runs that fall due wait (here and in nested supervisors). */
@@ -180,6 +165,7 @@ export class SupervisorActor implements RunningChild {
     this.timers.clear();
     this.kill();
     const message = error instanceof Error ? error.message : String(error);
+    this.replies.close(`supervisor ${this.spec.name} crashed (a bug in herder): ${message}`);
     const stack = error instanceof Error ? (error.stack ?? message) : message;
     this.deps.onBug(error);
     this.deps.logger.error(this.spec.name, 'internal_error', `supervisor ${this.spec.name} crashed: ${message}`, stack);
@@ -251,6 +237,8 @@ export class SupervisorActor implements RunningChild {
         });
       case 'done':
         return this.parent.exited({ kind: 'normal' });
+      case 'reply':
+        return this.replies.settle(effect.ref, effect.answer);
       default:
         return assertNever(effect, 'effect');
     }
@@ -403,34 +391,8 @@ export class SupervisorActor implements RunningChild {
     return watch;
   }
 
-  /** The actor's error-pattern counts so far, as JSON (written with each state row, the last one at its stop). */
-  private patternCountsOf(name: string): string | null {
-    const counts = this.deps.live.signalsOf(name).patternCounts;
-    return counts === null ? null : JSON.stringify(Object.fromEntries(counts));
-  }
-
   private row(c: ChildState): ProcessStateRow {
-    const s = c.status;
-    const detail =
-      s.tag === 'fatal' ? s.reason : s.tag === 'stopped' ? s.why : s.tag === 'stopping' ? `stopping (${s.cause})` : '';
-    return {
-      process: c.spec.name,
-      kind: c.spec.kind === 'supervisor' ? 'supervisor' : c.spec.launch.type,
-      parent: this.spec.name,
-      state: s.tag,
-      pid: c.pid,
-      pidStart: this.pidStarts.get(c.spec.name) ?? null,
-      restarts: c.restarts,
-      runs: c.runs,
-      successes: c.successes,
-      failures: c.failuresTotal,
-      lastExitCode: c.lastExitCode,
-      lastExitSignal: c.lastExitSignal,
-      lastStart: c.lastStartWall === null ? null : c.lastStartWall / 1000,
-      lastExit: c.lastExitWall === null ? null : c.lastExitWall / 1000,
-      nextRunAt: c.nextRunWall === null ? null : c.nextRunWall / 1000,
-      detail,
-      errorPatterns: this.patternCountsOf(c.spec.name),
-    };
+    const name = c.spec.name;
+    return stateRow(c, this.spec.name, this.pidStarts.get(name) ?? null, this.deps.live.signalsOf(name).patternCounts);
   }
 }

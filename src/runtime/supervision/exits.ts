@@ -1,0 +1,99 @@
+/**
+ * A child's exit, acted on: its record (pid, exit code, signal) is updated,
+ * classify.ts says what the exit means, and the concern that owns that
+ * meaning acts - restart decisions for a failure or a flapping exit 0, the
+ * loop's next wait, the restart group a sibling was stopped for, the reload
+ * or command that asked for the stop.
+ */
+import { formatMs } from '../duration.ts';
+import { assertNever } from '../errors.ts';
+import { type AskedCause, classifyExit } from './classify.ts';
+import type { Draft } from './draft.ts';
+import { rejoinGroup } from './groups.ts';
+import { afterLoopRun } from './loops.ts';
+import { afterContinuousExit, afterFailure } from './restart.ts';
+import type { ChildState, Exit } from './state.ts';
+import { REMOVED } from './state.ts';
+
+export function onExited(d: Draft, name: string, exit: Exit): void {
+  const c = d.child(name);
+  if (c === undefined) return;
+  const st = c.status;
+  if (st.tag !== 'running' && st.tag !== 'stopping') return; // stale report
+  d.cancelRunTimeout(c);
+  const ran = d.ctx.now - st.since;
+  c.pid = null;
+  c.lastExitWall = d.ctx.wall;
+  c.lastExitCode = exit.kind === 'normal' ? 0 : exit.kind === 'crash' ? exit.code : null;
+  c.lastExitSignal = exit.kind === 'crash' ? exit.signal : null;
+
+  const meaning = classifyExit(c, st, exit, ran);
+  switch (meaning.kind) {
+    case 'failure':
+      afterFailure(d, c, meaning.failure, ran);
+      break;
+    case 'normal':
+      afterNormalExit(d, c, ran);
+      break;
+    case 'finished_run':
+      c.failures = 0;
+      c.successes += 1;
+      d.event(name, 'exit', `exited normally after ${formatMs(ran)} (finished its run during ${meaning.cause})`);
+      c.status = { tag: 'stopped', why: meaning.cause };
+      break;
+    case 'stopped':
+      afterAskedStop(d, c, meaning.cause, meaning.signal, ran);
+      break;
+    default:
+      assertNever(meaning, 'exit meaning');
+  }
+  d.touch(c);
+}
+
+function afterNormalExit(d: Draft, c: ChildState, ran: number): void {
+  d.event(c.spec.name, 'exit', `exited normally after ${formatMs(ran)}`);
+  if (c.spec.kind === 'supervisor') {
+    c.status = { tag: 'stopped', why: 'all of its children finished' };
+    return;
+  }
+  if (c.spec.loop !== null) afterLoopRun(d, c, c.spec.loop.intervalMs);
+  else afterContinuousExit(d, c, ran);
+}
+
+/** It ended as herder asked: never a failure; what follows depends on why it was asked to stop. */
+function afterAskedStop(d: Draft, c: ChildState, cause: AskedCause, signal: string | null, ran: number): void {
+  const name = c.spec.name;
+  switch (cause) {
+    case 'sibling':
+      d.event(name, 'exit', `stopped for a restart of its group after ${formatMs(ran)}`);
+      rejoinGroup(d, c);
+      return;
+    case 'removed':
+      d.event(name, 'exit', `stopped: removed from the config (after ${formatMs(ran)})`);
+      c.status = { tag: 'stopped', why: REMOVED };
+      return;
+    case 'reconfigured':
+      d.event(name, 'exit', `stopped to start with its new config (after ${formatMs(ran)})`);
+      c.failures = 0;
+      if (d.s.phase === 'running') d.startChild(c);
+      else c.status = { tag: 'stopped', why: 'shutdown' };
+      return;
+    case 'user_restart':
+      d.event(name, 'exit', `stopped for a restart asked by a person after ${formatMs(ran)}`);
+      c.failures = 0;
+      c.restarts += 1;
+      if (d.s.phase === 'running') d.startChild(c);
+      else c.status = { tag: 'stopped', why: 'shutdown' };
+      return;
+    case 'shutdown':
+    case 'user':
+    case 'escalation': {
+      const by = signal === null ? '' : ` (${signal})`;
+      d.event(name, 'exit', `stopped by herder (${cause})${by} after ${formatMs(ran)}`);
+      c.status = { tag: 'stopped', why: cause };
+      return;
+    }
+    default:
+      assertNever(cause, 'stop cause');
+  }
+}
