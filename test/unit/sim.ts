@@ -8,7 +8,9 @@
 import { ManualClock, type TimerHandle } from '../../src/runtime/clock.ts';
 import type { SupervisorSpec } from '../../src/runtime/spec.ts';
 import {
+  type Answer,
   type ChildState,
+  type CommandOp,
   type Effect,
   type EventKind,
   type Exit,
@@ -67,6 +69,7 @@ export class Sim {
   /** Fed to the context of every step; 0 = no jitter. */
   random = 0;
   private readonly timers = new Map<string, TimerHandle>();
+  private nextRef = 1;
 
   constructor(spec: SupervisorSpec) {
     this.state = initialState(spec);
@@ -102,6 +105,32 @@ export class Sim {
 
   shutdown(mode: StopMode = 'terminate', reason = 'SIGINT'): Effect[] {
     return this.send({ type: 'shutdown', mode, reason });
+  }
+
+  /** A person's command, with the answer the logic replied with (in the same step). */
+  command(op: CommandOp, child: string, by = 'uid 0'): { fx: Effect[]; answer: Answer } {
+    const ref = this.nextRef++;
+    const fx = this.send({ type: 'command', op, child, by, ref });
+    return { fx, answer: replyTo(fx, ref) };
+  }
+
+  /** reload: the new spec, with the answer the logic replied with. */
+  reconfigure(spec: SupervisorSpec, by = 'uid 0'): { fx: Effect[]; answer: Answer } {
+    const ref = this.nextRef++;
+    const fx = this.send({ type: 'reconfigure', spec, by, ref });
+    return { fx, answer: replyTo(fx, ref) };
+  }
+
+  fail(child: string, errorType = 'health', message = 'health 20 below health_threshold 50'): Effect[] {
+    return this.send({ type: 'fail', child, errorType, message });
+  }
+
+  patternBackoff(child: string, pattern = 'rate_limited'): Effect[] {
+    return this.send({ type: 'pattern_backoff', child, pattern });
+  }
+
+  defer(on: boolean): Effect[] {
+    return this.send({ type: 'defer', on });
   }
 
   /** Moves the clock on, firing due timers; returns the effects of those timers. */
@@ -179,6 +208,15 @@ export function timersCancelled(fx: readonly Effect[]): string[] {
 /** Delays of the restarts scheduled in `fx` (the ms of every group timer). */
 export function restartDelays(fx: readonly Effect[]): number[] {
   return fx.flatMap((e) => (e.type === 'set_timer' && e.key.startsWith('group:') ? [e.ms] : []));
+}
+
+/** The one reply with `ref` among `fx` (a test fails if there is not exactly one). */
+export function replyTo(fx: readonly Effect[], ref: number): Answer {
+  const replies = fx.flatMap((e) => (e.type === 'reply' && e.ref === ref ? [e.answer] : []));
+  const [answer] = replies;
+  if (answer === undefined || replies.length !== 1)
+    throw new Error(`expected one reply to ${ref}, got ${replies.length}`);
+  return answer;
 }
 
 export function outcome(fx: readonly Effect[]): string | null {

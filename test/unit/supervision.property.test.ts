@@ -1,12 +1,14 @@
 /**
- * Random supervisors fed random exits, timer ticks and shutdowns: whatever
- * happens, the decisions stay consistent with what a host can carry out.
+ * Random supervisors fed random exits, timer ticks, shutdowns, failures herder
+ * asks for, pattern backoffs, machine pressure, commands and reloads: whatever
+ * happens, the decisions stay consistent with what a host can carry out, and
+ * each command's answer with what it did.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ChildSpec, SupervisorSpec } from '../../src/runtime/spec.ts';
-import type { Effect, Exit } from '../../src/runtime/supervision.ts';
-import { exits, Sim } from './sim.ts';
+import type { Answer, CommandOp, Effect, Exit, SupervisorState } from '../../src/runtime/supervision.ts';
+import { exits, Sim, starts } from './sim.ts';
 import { supervisor, worker } from './spec-factory.ts';
 
 const childOptions = fc.record({
@@ -64,7 +66,12 @@ type Action =
   | { readonly type: 'stale'; readonly pick: number; readonly exit: Exit }
   | { readonly type: 'started'; readonly pick: number }
   | { readonly type: 'advance'; readonly ms: number }
-  | { readonly type: 'shutdown'; readonly mode: 'finish' | 'terminate' };
+  | { readonly type: 'shutdown'; readonly mode: 'finish' | 'terminate' }
+  | { readonly type: 'fail'; readonly pick: number }
+  | { readonly type: 'pattern_backoff'; readonly pick: number }
+  | { readonly type: 'defer'; readonly on: boolean }
+  | { readonly type: 'command'; readonly op: CommandOp; readonly pick: number }
+  | { readonly type: 'reconfigure'; readonly change: 'same' | 'drop' | 'change' | 'add'; readonly pick: number };
 
 const action: fc.Arbitrary<Action> = fc.oneof(
   {
@@ -86,7 +93,47 @@ const action: fc.Arbitrary<Action> = fc.oneof(
     weight: 1,
     arbitrary: fc.record({ type: fc.constant('shutdown' as const), mode: fc.constantFrom('finish', 'terminate') }),
   },
+  { weight: 2, arbitrary: fc.record({ type: fc.constant('fail' as const), pick: fc.nat() }) },
+  { weight: 2, arbitrary: fc.record({ type: fc.constant('pattern_backoff' as const), pick: fc.nat() }) },
+  { weight: 1, arbitrary: fc.record({ type: fc.constant('defer' as const), on: fc.boolean() }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      type: fc.constant('command' as const),
+      op: fc.constantFrom('stop', 'start', 'restart'),
+      pick: fc.nat(),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      type: fc.constant('reconfigure' as const),
+      change: fc.constantFrom('same', 'drop', 'change', 'add'),
+      pick: fc.nat(),
+    }),
+  },
 );
+
+/** A new spec for the supervisor, made from the one it runs. */
+function reloaded(spec: SupervisorSpec, change: 'same' | 'drop' | 'change' | 'add', pick: number, added: number) {
+  const children = [...spec.children];
+  const i = pick % Math.max(1, children.length);
+  const c = children[i];
+  switch (change) {
+    case 'same':
+      return structuredClone(spec); // equal, not the same object
+    case 'drop':
+      children.splice(i, 1);
+      break;
+    case 'change':
+      if (c !== undefined) children[i] = { ...c, maxRestarts: c.maxRestarts + 1 };
+      break;
+    case 'add':
+      children.push(worker(`n${added}`));
+      break;
+  }
+  return { ...spec, children };
+}
 
 function ensure(ok: boolean, what: () => string): void {
   if (!ok) throw new Error(what());
@@ -123,11 +170,16 @@ class Host {
       );
       if (phase !== 'running') continue;
       if (c.spec.kind === 'worker' && c.spec.restart === 'permanent') {
+        // Only a person or a reload stops a permanent worker for good while its supervisor runs.
         ensure(
-          c.status.tag !== 'stopped',
+          c.status.tag !== 'stopped' || c.status.why === 'user' || c.status.why === 'removed from the config',
           () => `permanent ${name} stopped while running: ${JSON.stringify(c.status)}`,
         );
       }
+      ensure(
+        c.status.tag !== 'running' || !groups.some((g) => g.members.includes(name)),
+        () => `${name} is running and still a member of a pending restart group`,
+      );
       if (c.status.tag === 'restarting') {
         const id = c.status.group;
         ensure(
@@ -142,6 +194,14 @@ class Host {
         );
       }
     }
+  }
+
+  /** Restarts within the period never exceed the intensity while the supervisor runs: past it, it escalates. */
+  checkIntensity(): void {
+    const { spec, phase, restartTimes } = this.sim.state;
+    if (phase !== 'running' || spec.intensity === 0) return;
+    const recent = restartTimes.filter((t) => this.sim.now - t <= spec.periodMs).length;
+    ensure(recent <= spec.intensity, () => `${recent} restarts within the period, intensity ${spec.intensity}`);
   }
 
   get ended(): boolean {
@@ -159,11 +219,35 @@ class Host {
   }
 }
 
+/** The answer says what the step did: "done" comes with the action, anything else with none. */
+function checkAnswer(op: CommandOp, name: string, answer: Answer, fx: readonly Effect[], after: SupervisorState) {
+  const acted = fx.filter((e) => e.type !== 'reply');
+  if (answer.kind !== 'done') {
+    ensure(acted.length === 0, () => `${op} ${name} answered ${answer.kind} but did ${JSON.stringify(acted)}`);
+    return;
+  }
+  const c = after.children.find((x) => x.spec.name === name);
+  const st = c?.status;
+  const ok =
+    op === 'start'
+      ? starts(fx).includes(name) && st?.tag === 'running'
+      : op === 'stop'
+        ? (st?.tag === 'stopped' && st.why === 'user') || (st?.tag === 'stopping' && st.cause === 'user')
+        : st?.tag === 'running' || st?.tag === 'stopping';
+  ensure(ok, () => `${op} ${name} answered "${answer.detail}" but left it ${JSON.stringify(st)}`);
+}
+
 function play(spec: SupervisorSpec, actions: readonly Action[], random: number): void {
   const sim = new Sim(spec);
   sim.random = random;
   const host = new Host(sim);
-  const step = (fx: Effect[]) => host.check(fx);
+  const removed = new Set<string>();
+  let added = 0;
+  const step = (fx: Effect[]) => {
+    for (const name of starts(fx)) ensure(!removed.has(name), () => `${name} started again after a reload removed it`);
+    host.check(fx);
+    host.checkIntensity();
+  };
   step(sim.start());
   for (const a of actions) {
     switch (a.type) {
@@ -174,7 +258,7 @@ function play(spec: SupervisorSpec, actions: readonly Action[], random: number):
         break;
       }
       case 'stale': {
-        const idle = spec.children.map((c) => c.name).filter((n) => !host.live.has(n));
+        const idle = sim.state.children.map((c) => c.spec.name).filter((n) => !host.live.has(n));
         const name = idle[a.pick % Math.max(1, idle.length)];
         if (name !== undefined) expect(sim.exit(name, a.exit)).toEqual([]);
         break;
@@ -190,6 +274,55 @@ function play(spec: SupervisorSpec, actions: readonly Action[], random: number):
       case 'shutdown':
         step(sim.shutdown(a.mode));
         break;
+      case 'fail': {
+        const name = host.nth(a.pick);
+        if (name !== undefined) step(sim.fail(name));
+        break;
+      }
+      case 'pattern_backoff': {
+        const name = host.nth(a.pick);
+        if (name !== undefined) step(sim.patternBackoff(name));
+        break;
+      }
+      case 'defer':
+        step(sim.defer(a.on));
+        break;
+      case 'command': {
+        const names = [...sim.state.children.map((c) => c.spec.name), 'nobody'];
+        const name = names[a.pick % names.length] ?? 'nobody';
+        const { fx, answer } = sim.command(a.op, name);
+        step(fx);
+        checkAnswer(a.op, name, answer, fx, sim.state);
+        break;
+      }
+      case 'reconfigure': {
+        // What a reload leaves of the state, but for children an earlier reload removed that have stopped:
+        // the next reload drops those, whatever it brings.
+        const kept = (st: SupervisorState) =>
+          JSON.stringify({
+            ...st,
+            children: st.children.filter(
+              (c) => c.status.tag !== 'stopped' || c.status.why !== 'removed from the config',
+            ),
+          });
+        const before = kept(sim.state);
+        const next = reloaded(sim.state.spec, a.change, a.pick, added++);
+        const { fx, answer } = sim.reconfigure(next);
+        step(fx);
+        if (answer.kind !== 'done') {
+          ensure(fx.length === 1, () => `a refused reload did ${JSON.stringify(fx)}`);
+          break;
+        }
+        if (a.change === 'same') {
+          // Nothing changed, nothing done: only the reload event and the answer.
+          ensure(fx.map((e) => e.type).join() === 'event,reply', () => `same spec, effects ${JSON.stringify(fx)}`);
+          ensure(kept(sim.state) === before, () => 'the same spec changed the state');
+        }
+        for (const c of sim.state.children) {
+          if (!next.children.some((x) => x.name === c.spec.name)) removed.add(c.spec.name);
+        }
+        break;
+      }
     }
   }
   // Whatever state it is in, a shutdown followed by every running child

@@ -9,7 +9,7 @@ import { formatMs } from '../duration.ts';
 import { assertNever } from '../errors.ts';
 import { type AskedCause, classifyExit } from './classify.ts';
 import type { Draft } from './draft.ts';
-import { rejoinGroup } from './groups.ts';
+import { leaveGroup, rejoinGroup } from './groups.ts';
 import { afterLoopRun } from './loops.ts';
 import { afterContinuousExit, afterFailure } from './restart.ts';
 import type { ChildState, Exit } from './state.ts';
@@ -28,6 +28,9 @@ export function onExited(d: Draft, name: string, exit: Exit): void {
   c.lastExitSignal = exit.kind === 'crash' ? exit.signal : null;
 
   const meaning = classifyExit(c, st, exit, ran);
+  // Only a stop for its group's restart keeps it waiting with the group; any other end (a person, a reload
+  // took its stop over) takes it out, so that the rest need not wait for it.
+  if (meaning.kind !== 'stopped' || meaning.cause !== 'sibling') leaveGroup(d, c);
   switch (meaning.kind) {
     case 'failure':
       afterFailure(d, c, meaning.failure, ran);

@@ -16,9 +16,13 @@ import { timerKeys } from './messages.ts';
 import { giveUp } from './shutdown.ts';
 import type { ChildState, RestartGroup } from './state.ts';
 
-/** Members of the restart group of `c` under its supervisor's strategy, in start order. */
+/**
+ * Members of the restart group of `c` under its supervisor's strategy, in
+ * start order. Taken from the spec, not the children: one a reload removed is
+ * kept among them until it has stopped, but is no sibling any more.
+ */
 export function strategyMembers(d: Draft, c: ChildState): string[] {
-  const names = d.s.children.map((x) => x.spec.name);
+  const names = d.s.spec.children.map((x) => x.name);
   const strategy = d.s.spec.strategy;
   switch (strategy) {
     case 'one_for_one':
@@ -73,7 +77,8 @@ export function scheduleRestart(d: Draft, c: ChildState): void {
         break;
       case 'stopping':
         if (m.status.cause === 'timeout') countTimeout(d, m);
-        if (m.status.cause !== 'user') {
+        // Stopped by a person, or removed by a reload (a merged group may still name it): it stays stopped.
+        if (m.status.cause !== 'user' && m.status.cause !== 'removed') {
           m.status = { ...m.status, cause: 'sibling' };
           if (m.spec.restart !== 'temporary') kept.push(name);
         }
@@ -143,6 +148,22 @@ export function rejoinGroup(d: Draft, c: ChildState): void {
     c.nextRunWall = d.ctx.wall + Math.max(0, g.dueAt - d.ctx.now);
   }
   if (g !== undefined) tryGroup(d, g);
+}
+
+/**
+ * A member stopped for its group has exited, but its stop was taken over on
+ * the way (a person stopped or restarted it, a reload changed or removed it):
+ * it no longer waits with the group, and the rest may start without it. A
+ * child in no group is left alone.
+ */
+export function leaveGroup(d: Draft, c: ChildState): void {
+  const name = c.spec.name;
+  const g = d.s.groups.find((x) => x.members.includes(name));
+  if (g === undefined) return;
+  g.members = g.members.filter((m) => m !== name);
+  if (g.members.length > 0) return tryGroup(d, g);
+  d.cancelTimer(timerKeys.group(g.id));
+  d.s.groups = d.s.groups.filter((x) => x.id !== g.id);
 }
 
 /** Starts the group once its timer has fired and none of its members is still stopping. */
