@@ -15,7 +15,7 @@ import type { EventKind } from '../runtime/events.ts';
 import { allWorkers, type RunSpec, type SupervisorSpec } from '../runtime/spec.ts';
 import type { Handlers } from './control.ts';
 import type { Logger } from './logger.ts';
-import type { LiveActors } from './sampler.ts';
+import type { LiveView } from './registry.ts';
 import type { SupervisorActor } from './supervisor.ts';
 
 export interface ControlDeps {
@@ -23,7 +23,8 @@ export interface ControlDeps {
   readonly runId: number;
   readonly clock: Clock;
   readonly logger: Logger;
-  readonly live: LiveActors;
+  /** The actors running now, derived from the supervisors' states. */
+  readonly view: LiveView;
   /** Which supervisor each actor belongs to. */
   readonly owners: ReadonlyMap<string, SupervisorActor>;
   readonly root: () => SupervisorActor | null;
@@ -33,8 +34,8 @@ export interface ControlDeps {
   readonly shutdown: (by: string) => boolean;
 }
 
-function signalsOn(a: ActorStatus, live: LiveActors, now: number): ActorStatus {
-  const s = live.signals.get(a.name);
+function signalsOn(a: ActorStatus, view: LiveView, now: number): ActorStatus {
+  const s = view.signals(a.name);
   if (s === undefined) return a;
   return {
     ...a,
@@ -44,7 +45,7 @@ function signalsOn(a: ActorStatus, live: LiveActors, now: number): ActorStatus {
     idle_s: s.lastActivity === null ? null : Math.round((now - s.lastActivity) / 100) / 10,
     bad_health_lines: s.badLines,
     error_patterns: s.patternCounts === null ? null : Object.fromEntries(s.patternCounts),
-    paused: live.paused.has(a.name),
+    paused: view.actor(a.name)?.paused != null,
   };
 }
 
@@ -66,7 +67,7 @@ const runtimeKeys = (s: RunSpec) =>
   ]);
 
 export function controlHandlers(d: ControlDeps): Handlers {
-  const { logger, live, clock, owners } = d;
+  const { logger, view, clock, owners } = d;
   const owner = (name: string) => {
     const o = owners.get(name);
     if (o === undefined) {
@@ -83,31 +84,22 @@ export function controlHandlers(d: ControlDeps): Handlers {
       ok: true as const,
       detail: await owner(name).command(op, name, by),
     });
+  // Like the lifecycle commands, the owner's logic decides and answers, and records the event.
   const freeze =
     (op: 'pause' | 'resume') =>
-    async ({ name, by }: { name: string; by: string }) => {
-      owner(name);
-      const control = live.controls.get(name);
-      if (control === undefined) throw new HerderError('HERDER_ERR_CONTROL', `${name} is not running`);
-      if (control.kind === 'thread') {
-        throw new HerderError('HERDER_ERR_CONTROL', `${name} is a thread actor, which cannot be paused`);
-      }
-      const done = op === 'pause' ? control.pause() : control.resume();
-      if (!done) throw new HerderError('HERDER_ERR_CONTROL', `${name} could not be ${op}d`);
-      if (op === 'pause') live.paused.add(name);
-      else live.paused.delete(name);
-      d.note(name, op, `by ${by}`);
-      return { ok: true as const, detail: `${name}: ${op}d` };
-    };
+    async ({ name, by }: { name: string; by: string }) => ({
+      ok: true as const,
+      detail: await owner(name).pauseChild(op, name, { by: 'person', reason: by }),
+    });
   return {
     status: async (): Promise<StatusDoc> => {
       const doc = await logger.status();
       const now = clock.now();
-      return { ...doc, actors: doc.actors.map((a) => signalsOn(a, live, now)) };
+      return { ...doc, actors: doc.actors.map((a) => signalsOn(a, view, now)) };
     },
     actor: async ({ name }) => {
       const detail = await logger.actor(name);
-      return { ...detail, actor: signalsOn(detail.actor, live, clock.now()) };
+      return { ...detail, actor: signalsOn(detail.actor, view, clock.now()) };
     },
     events: async ({ limit, unwritten }) => logger.events(limit, unwritten),
     logs: async ({ unwritten, ...q }) => logger.logs(q, unwritten),

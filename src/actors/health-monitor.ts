@@ -1,27 +1,29 @@
 /**
  * The health monitor: on every resource sample it scores each live actor
- * (src/runtime/health.ts), acts on health_threshold and resource_limits,
+ * (src/runtime/health.ts), decides on health_threshold and resource_limits,
  * watches memory for leaks (src/runtime/leak.ts), and protects the machine
- * as a whole (src/runtime/pressure.ts). It decides; actors are told through
- * the controls their supervisors registered, and every decision is an event.
+ * as a whole (src/runtime/pressure.ts). It only decides: each call returns
+ * actions (events, failures, pauses and resumes, deferral), which the run
+ * routes to the bus and to the supervisors' state machines; it never touches
+ * a process. What it reads about an actor comes from the registry's view.
  */
-import type { Clock } from '../runtime/clock.ts';
+import { assertNever } from '../runtime/errors.ts';
 import { type EventKind, HERDER } from '../runtime/events.ts';
 import { belowThreshold, healthScore } from '../runtime/health.ts';
 import { detectLeak, type MemorySample, windowed } from '../runtime/leak.ts';
 import { INITIAL_PRESSURE, type PressureState, pressureStep } from '../runtime/pressure.ts';
-import type { HealthSettings, ProtectionSettings } from '../runtime/spec.ts';
-import type { LiveActors } from './sampler.ts';
+import type { ProtectionSettings } from '../runtime/spec.ts';
+import type { LiveActor, LiveView } from './registry.ts';
 
-/** What a supervisor lets the monitor do to one of its running actors. */
-export interface ActorControl {
-  readonly priority: number;
-  readonly health: HealthSettings;
-  readonly kind: 'process' | 'thread';
-  fail(errorType: string, message: string): void;
-  pause(): boolean;
-  resume(): boolean;
-}
+/** What the monitor decided; the run carries each out. */
+export type MonitorAction =
+  | { readonly type: 'event'; readonly process: string; readonly kind: EventKind; readonly detail: string }
+  /** Stop it now, counted as a failure (health, a limit with action restart). */
+  | { readonly type: 'fail'; readonly actor: string; readonly errorType: string; readonly message: string }
+  | { readonly type: 'pause'; readonly actor: string; readonly by: 'limit' | 'pressure'; readonly reason: string }
+  | { readonly type: 'resume'; readonly actor: string; readonly reason: string }
+  /** Machine pressure: loop runs that fall due wait (on) or no longer (off). */
+  | { readonly type: 'defer'; readonly on: boolean; readonly reason: string };
 
 export interface Figures {
   readonly rssMb: number | null;
@@ -29,11 +31,8 @@ export interface Figures {
   readonly numFds: number | null;
 }
 
-export interface MonitorDeps {
-  readonly clock: Clock;
-  readonly live: LiveActors;
-  readonly event: (process: string, kind: EventKind, detail: string) => void;
-  readonly deferStarts: (on: boolean, reason: string) => void;
+export interface MonitorSettings {
+  readonly view: LiveView;
   readonly cores: number;
   readonly machineMemMb: number;
   readonly protection: ProtectionSettings | null;
@@ -45,7 +44,6 @@ interface Watch {
   readonly limitStreaks: Map<string, number>;
   memory: MemorySample[];
   leakReported: boolean;
-  pausedBy: 'limit' | 'pressure' | null;
 }
 
 /** Failures and errors count toward health for this long. */
@@ -55,12 +53,12 @@ export class HealthMonitor {
   private readonly watches = new Map<string, Watch>();
   private pressure: PressureState = INITIAL_PRESSURE;
 
-  constructor(private readonly deps: MonitorDeps) {}
+  constructor(private readonly settings: MonitorSettings) {}
 
   private watch(name: string): Watch {
     let w = this.watches.get(name);
     if (w === undefined) {
-      w = { below: 0, limitStreaks: new Map(), memory: [], leakReported: false, pausedBy: null };
+      w = { below: 0, limitStreaks: new Map(), memory: [], leakReported: false };
       this.watches.set(name, w);
     }
     return w;
@@ -72,132 +70,135 @@ export class HealthMonitor {
     if (w === undefined) return;
     w.below = 0;
     w.limitStreaks.clear();
-    w.pausedBy = null;
   }
 
-  /** Scores one actor's sample and acts on it; returns the score to store with the sample. */
-  judge(name: string, fig: Figures): number | null {
-    const control = this.deps.live.controls.get(name);
-    if (control === undefined) return null;
-    const w = this.watch(name);
-    if (w.pausedBy !== null) return null; // a frozen actor is neither stalled nor healthy
-    const { clock, live } = this.deps;
-    const now = clock.now();
-    const s = live.signalsOf(name);
-    const h = control.health;
+  /**
+   * Scores one running actor's sample at monotonic time `now`: the score to
+   * store with the sample (null for a paused one, which is neither stalled
+   * nor healthy) and what to do about it.
+   */
+  judge(a: LiveActor, fig: Figures, now: number): { score: number | null; actions: MonitorAction[] } {
+    const w = this.watch(a.name);
+    if (a.paused !== null) {
+      // Judged afresh once it is resumed: a pause is no streak.
+      w.below = 0;
+      w.limitStreaks.clear();
+      return { score: null, actions: [] };
+    }
+    const { view } = this.settings;
+    const actions: MonitorAction[] = [];
+    const event = (kind: EventKind, detail: string) => actions.push({ type: 'event', process: a.name, kind, detail });
+    const s = view.signals(a.name);
+    const h = a.health;
     const score = healthScore({
       rssMb: fig.rssMb,
       memLimitMb: h.resourceLimits?.maxMemoryMb ?? null,
-      machineMemMb: this.deps.machineMemMb,
+      machineMemMb: this.settings.machineMemMb,
       cpuPercent: fig.cpuPercent,
       cpuLimitPercent: h.resourceLimits?.maxCpuPercent ?? null,
-      cores: this.deps.cores,
-      recentFailures: live.recent(name, 'failures', now - RECENT_MS),
-      recentErrors: live.recent(name, 'errors', now - RECENT_MS),
-      sinceActivityMs: s.lastActivity === null ? null : now - s.lastActivity,
+      cores: this.settings.cores,
+      recentFailures: view.recent(a.name, 'failures', now - RECENT_MS),
+      recentErrors: view.recent(a.name, 'errors', now - RECENT_MS),
+      sinceActivityMs: s?.lastActivity == null ? null : now - s.lastActivity,
       stallTimeoutMs: h.stallTimeoutMs,
-      selfReported: s.selfHealth,
+      selfReported: s?.selfHealth ?? null,
     });
     const t = belowThreshold(w.below, score.score, h.healthThreshold, h.healthGrace);
     w.below = t.count;
     if (t.act) {
       const why = `health ${score.score.toFixed(2)} below ${h.healthThreshold} for ${h.healthGrace} samples; weakest: ${score.detail}`;
-      this.deps.event(name, 'health', `restarting: ${why}`);
-      control.fail('health', why);
+      event('health', `restarting: ${why}`);
+      actions.push({ type: 'fail', actor: a.name, errorType: 'health', message: why });
       w.below = 0;
     }
-    this.checkLimits(name, control, w, fig);
-    if (fig.rssMb !== null) this.checkLeak(name, w, now, fig.rssMb, h.resourceLimits?.maxMemoryMb ?? null);
-    return Math.round(score.score * 1000) / 1000;
+    this.checkLimits(a, w, fig, actions);
+    if (fig.rssMb !== null) {
+      const leak = this.checkLeak(w, now, fig.rssMb, h.resourceLimits?.maxMemoryMb ?? null);
+      if (leak !== null) event('leak', leak);
+    }
+    return { score: Math.round(score.score * 1000) / 1000, actions };
   }
 
-  private checkLimits(name: string, control: ActorControl, w: Watch, fig: Figures): void {
-    const limits = control.health.resourceLimits;
+  private checkLimits(a: LiveActor, w: Watch, fig: Figures, actions: MonitorAction[]): void {
+    const limits = a.health.resourceLimits;
     if (limits === null) return;
     const checks: [string, number | null, number | null, string][] = [
       ['memory', fig.rssMb, limits.maxMemoryMb, 'MB'],
       ['cpu', fig.cpuPercent, limits.maxCpuPercent, '%'],
       ['fds', fig.numFds, limits.maxFds, ' descriptors'],
     ];
+    const event = (detail: string) => actions.push({ type: 'event', process: a.name, kind: 'limit', detail });
     for (const [what, value, limit, unit] of checks) {
       if (value === null || limit === null) continue;
       const streak = value > limit ? (w.limitStreaks.get(what) ?? 0) + 1 : 0;
       w.limitStreaks.set(what, streak);
-      if (streak !== control.health.limitGrace) continue;
+      if (streak !== a.health.limitGrace) continue;
       const why = `${what} ${value}${unit} over its limit ${limit}${unit} for ${streak} samples`;
       switch (limits.action) {
         case 'restart':
-          this.deps.event(name, 'limit', `restarting: ${why}`);
-          control.fail('limit', why);
+          event(`restarting: ${why}`);
+          actions.push({ type: 'fail', actor: a.name, errorType: 'limit', message: why });
           break;
         case 'alert':
-          this.deps.event(name, 'limit', why);
+          event(why);
           break;
         case 'pause':
-          if (control.pause()) {
-            w.pausedBy = 'limit';
-            this.deps.live.paused.add(name);
-            this.deps.event(name, 'limit', `paused: ${why}; resume it with SIGCONT or restart it`);
+          if (a.kind === 'thread') {
+            event(`${why} (a thread actor cannot be paused)`);
           } else {
-            this.deps.event(name, 'limit', `${why} (a thread actor cannot be paused)`);
+            event(`pausing: ${why}; resume it with \`herder ctl resume ${a.name}\` or restart it`);
+            actions.push({ type: 'pause', actor: a.name, by: 'limit', reason: why });
           }
           break;
       }
     }
   }
 
-  private checkLeak(name: string, w: Watch, now: number, rssMb: number, limitMb: number | null): void {
+  /** The leak's summary when one is newly seen, else null. */
+  private checkLeak(w: Watch, now: number, rssMb: number, limitMb: number | null): string | null {
     w.memory.push({ t: now, mb: rssMb });
-    w.memory = windowed(w.memory, this.deps.leak.windowMs);
+    w.memory = windowed(w.memory, this.settings.leak.windowMs);
     const v = detectLeak(w.memory, limitMb, {
-      windowMs: this.deps.leak.windowMs,
-      minSamples: this.deps.leak.minSamples,
+      windowMs: this.settings.leak.windowMs,
+      minSamples: this.settings.leak.minSamples,
       minR2: 0.8,
       minMbPerHour: 10,
       minGrowthPercent: 10,
     });
-    if (v.leak && !w.leakReported) this.deps.event(name, 'leak', v.summary);
+    const fresh = v.leak && !w.leakReported;
     w.leakReported = v.leak;
+    return fresh ? v.summary : null;
   }
 
-  /** The machine's sample: protection by pausing the least important actors. */
-  system(memPercent: number, cpuPercent: number): void {
-    const protection = this.deps.protection;
-    if (protection === null) return;
-    const actors = [...this.deps.live.controls.entries()].map(([name, c]) => ({
-      name,
-      priority: c.priority,
-      running: c.kind === 'process',
-      paused: this.watches.get(name)?.pausedBy === 'pressure',
+  /**
+   * The machine's sample: protection pauses the least important process
+   * actors, one per step, and resumes them when it is over (only those it
+   * paused; one a person or a limit paused is no candidate either way).
+   */
+  system(memPercent: number, cpuPercent: number): MonitorAction[] {
+    const protection = this.settings.protection;
+    if (protection === null) return [];
+    const actors = this.settings.view.running().map((a) => ({
+      name: a.name,
+      priority: a.priority,
+      running: a.kind === 'process' && !a.stopping && (a.paused === null || a.paused.by === 'pressure'),
+      paused: a.paused?.by === 'pressure',
     }));
-    const [next, actions] = pressureStep(this.pressure, { memPercent, cpuPercent }, actors, protection);
+    const [next, steps] = pressureStep(this.pressure, { memPercent, cpuPercent }, actors, protection);
     this.pressure = next;
-    for (const a of actions) {
+    return steps.map((a): MonitorAction => {
       switch (a.type) {
         case 'alert':
-          this.deps.event(HERDER, 'pressure', `${a.resource} ${a.level}: ${a.detail}`);
-          break;
-        case 'pause': {
-          const c = this.deps.live.controls.get(a.actor);
-          if (c?.pause() === true) {
-            this.watch(a.actor).pausedBy = 'pressure';
-            this.deps.live.paused.add(a.actor);
-            this.deps.event(a.actor, 'pause', a.reason);
-          }
-          break;
-        }
-        case 'resume': {
-          const c = this.deps.live.controls.get(a.actor);
-          c?.resume();
-          this.watch(a.actor).pausedBy = null;
-          this.deps.live.paused.delete(a.actor);
-          this.deps.event(a.actor, 'resume', a.reason);
-          break;
-        }
+          return { type: 'event', process: HERDER, kind: 'pressure', detail: `${a.resource} ${a.level}: ${a.detail}` };
+        case 'pause':
+          return { type: 'pause', actor: a.actor, by: 'pressure', reason: a.reason };
+        case 'resume':
+          return { type: 'resume', actor: a.actor, reason: a.reason };
         case 'defer_starts':
-          this.deps.deferStarts(a.on, a.reason);
-          break;
+          return { type: 'defer', on: a.on, reason: a.reason };
+        default:
+          return assertNever(a, 'pressure action');
       }
-    }
+    });
   }
 }

@@ -25,9 +25,11 @@ import { EventBus } from './event-bus.ts';
 import { HealthMonitor } from './health-monitor.ts';
 import { killWindowMs } from './host.ts';
 import { Logger } from './logger.ts';
+import { route } from './monitor-routes.ts';
 import { Echo } from './output.ts';
 import { Reaper } from './reaper.ts';
-import { LiveActors, Sampler } from './sampler.ts';
+import { Registry } from './registry.ts';
+import { Sampler } from './sampler.ts';
 import { SupervisorActor } from './supervisor.ts';
 import { ThreadPools } from './thread-actor.ts';
 
@@ -217,7 +219,7 @@ async function runWith(
   bus.subscribe((e) => {
     if (e.kind === 'giveup') givenUp++;
   });
-  const live = new LiveActors();
+  const registry = new Registry();
   const owners = new Map<string, SupervisorActor>();
   const alerter =
     spec.alerts === null
@@ -228,19 +230,30 @@ async function runWith(
   if (alerter !== null) bus.subscribe((e) => alerter.notify(e.process, e.kind, e.detail));
   let root: SupervisorActor | null = null;
   const monitor = new HealthMonitor({
-    clock,
-    live,
+    view: registry,
     cores: availableParallelism(),
     machineMemMb: totalmem() / 1048576,
     protection: spec.protection,
     leak: spec.leak,
-    event: (process, kind, detail) => bus.publish(process, kind, detail),
-    deferStarts: (on) => root?.defer(on),
   });
+  // The monitor decides; its actions go to the bus and to the supervisors' state machines.
+  const routes = { bus, owners, root: () => root };
   const sampler =
     spec.sampleIntervalMs === null
       ? null
-      : new Sampler(clock, logger, live, spec.sampleIntervalMs, spec.dbPath, monitor);
+      : new Sampler(
+          clock,
+          logger,
+          registry,
+          spec.sampleIntervalMs,
+          spec.dbPath,
+          (actor, figures) => {
+            const { score, actions } = monitor.judge(actor, figures, clock.now());
+            route(actions, routes);
+            return score;
+          },
+          (memPercent, cpuPercent) => route(monitor.system(memPercent, cpuPercent), routes),
+        );
   let rootExit: Exit | null = null;
   let endReason = 'every actor finished or was given up';
   let status = 'finished';
@@ -261,7 +274,7 @@ async function runWith(
       pools,
       echo,
       bus,
-      live,
+      registry,
       sampleMs: spec.sampleIntervalMs ?? 0,
       onChildGone: (name) => monitor.forget(name),
       owners,
@@ -275,6 +288,7 @@ async function runWith(
       },
     },
   );
+  registry.attach(root);
 
   let watchdog: ReturnType<Clock['setTimeout']> | null = null;
   const shutdown = (why: string, newStatus: string) => {
@@ -297,7 +311,7 @@ async function runWith(
       runId,
       clock,
       logger,
-      live,
+      view: registry,
       owners,
       root: () => root,
       note: (process, kind, detail) => bus.publish(process, kind, detail),

@@ -16,59 +16,12 @@ import { openFds, type ProcEntry, processGroups, TICKS_PER_SECOND } from '../pla
 import type { UsageRow } from '../record/records.ts';
 import type { Clock, TimerHandle } from '../runtime/clock.ts';
 import { HERDER, SYSTEM } from '../runtime/events.ts';
-import { type ActorSignals, freshSignals } from './health-channel.ts';
-import type { ActorControl, HealthMonitor } from './health-monitor.ts';
+import type { Figures } from './health-monitor.ts';
 import type { Logger } from './logger.ts';
+import type { LiveActor, LiveView } from './registry.ts';
 
-export interface ThreadUsage {
-  readonly heapUsedMb: number;
-  /** V8's heap size in the worker: a thread has no resident memory of its own. */
-  readonly heapTotalMb: number;
-  readonly elu: number;
-}
-
-/** What is running now, kept up to date by the supervisors and the actors' own reports. */
-export class LiveActors {
-  readonly processes = new Map<string, number>();
-  readonly threads = new Map<string, ThreadUsage | null>();
-  readonly signals = new Map<string, ActorSignals>();
-  /** Running worker actors, as their supervisors let the health monitor steer them. */
-  readonly controls = new Map<string, ActorControl>();
-  /** Actors frozen with SIGSTOP (by a person or by protection). */
-  readonly paused = new Set<string>();
-  private readonly happenings = new Map<string, { failures: number[]; errors: number[] }>();
-
-  private times(name: string) {
-    let t = this.happenings.get(name);
-    if (t === undefined) {
-      t = { failures: [], errors: [] };
-      this.happenings.set(name, t);
-    }
-    return t;
-  }
-
-  note(name: string, what: 'failures' | 'errors', at: number): void {
-    const list = this.times(name)[what];
-    list.push(at);
-    if (list.length > 1000) list.splice(0, list.length - 1000);
-  }
-
-  /** How many failures / errors an actor had since `since` (monotonic ms). */
-  recent(name: string, what: 'failures' | 'errors', since: number): number {
-    const list = this.times(name)[what];
-    while (list.length > 0 && (list[0] ?? 0) < since) list.shift();
-    return list.length;
-  }
-
-  signalsOf(name: string): ActorSignals {
-    let s = this.signals.get(name);
-    if (s === undefined) {
-      s = freshSignals();
-      this.signals.set(name, s);
-    }
-    return s;
-  }
-}
+/** Scores one actor's sample (the health monitor, through the run): the score to store with it. */
+export type Judge = (actor: LiveActor, figures: Figures) => number | null;
 
 const EMPTY: Omit<UsageRow, 'process' | 'pid'> = {
   cpuPercent: null,
@@ -106,10 +59,12 @@ export class Sampler {
   constructor(
     private readonly clock: Clock,
     private readonly logger: Logger,
-    private readonly live: LiveActors,
+    private readonly view: LiveView,
     private readonly intervalMs: number,
     private readonly dbPath: string,
-    private readonly monitor: HealthMonitor,
+    private readonly judge: Judge,
+    /** The machine's memory and CPU use, in %, for protection. */
+    private readonly machine: (memPercent: number, cpuPercent: number) => void,
   ) {}
 
   start(): void {
@@ -181,8 +136,10 @@ export class Sampler {
     this.lastAt = now;
     const groups = processGroups();
     const ticks = new Map<number, number>();
-    for (const [name, pgid] of this.live.processes) {
-      const members = groups.get(pgid) ?? [];
+    const actors = this.view.running();
+    for (const a of actors) {
+      if (a.kind !== 'process' || a.pid === null) continue;
+      const members = groups.get(a.pid) ?? [];
       let cpuTicks = 0;
       let rssKb = 0;
       let threads = 0;
@@ -198,11 +155,11 @@ export class Sampler {
       if (members.length === 0) continue;
       const cpuPercent = round1((Math.max(0, cpuTicks) / TICKS_PER_SECOND / elapsedS) * 100);
       const rssMb = round1(rssKb / 1024);
-      const health = this.monitor.judge(name, { rssMb, cpuPercent, numFds: fds });
+      const health = this.judge(a, { rssMb, cpuPercent, numFds: fds });
       this.logger.usage({
         ...EMPTY,
-        process: name,
-        pid: pgid,
+        process: a.name,
+        pid: a.pid,
         cpuPercent,
         rssMb,
         numThreads: threads,
@@ -212,12 +169,13 @@ export class Sampler {
     }
     this.sampleSelf(groups, ticks, elapsedS);
     this.lastTicks = ticks;
-    for (const [name, u] of this.live.threads) {
+    for (const a of actors) {
+      const u = a.kind === 'thread' ? this.view.usage(a.name) : null;
       if (u === null) continue;
-      const health = this.monitor.judge(name, { rssMb: u.heapUsedMb, cpuPercent: u.elu * 100, numFds: null });
+      const health = this.judge(a, { rssMb: u.heapUsedMb, cpuPercent: u.elu * 100, numFds: null });
       this.logger.usage({
         ...EMPTY,
-        process: name,
+        process: a.name,
         pid: process.pid,
         health,
         cpuPercent: round1(u.elu * 100),
@@ -240,7 +198,7 @@ export class Sampler {
         diskFreeMb = null;
       }
       const memPercent = round1(((mem.total - mem.available) / mem.total) * 100);
-      this.monitor.system(memPercent, load.currentLoad);
+      this.machine(memPercent, load.currentLoad);
       this.logger.usage({
         ...EMPTY,
         process: SYSTEM,

@@ -19,6 +19,7 @@ import {
   type Effect,
   type Exit,
   initialState,
+  type Pause,
   type ResumePoint,
   type StopMode,
   type SupervisorMsg,
@@ -33,8 +34,8 @@ import type { Logger } from './logger.ts';
 import type { Echo } from './output.ts';
 import { startProcess } from './process-actor.ts';
 import type { Reaper } from './reaper.ts';
+import type { LiveActor, LiveTree, Registry } from './registry.ts';
 import { Replies } from './replies.ts';
-import type { LiveActors } from './sampler.ts';
 import { stateRow } from './state-row.ts';
 import { startThread, type ThreadPools } from './thread-actor.ts';
 
@@ -48,8 +49,8 @@ export interface RuntimeDeps {
   readonly echo: Echo | null;
   readonly random: () => number;
   readonly onBug: (error: unknown) => void;
-  /** Live pids and thread figures, for the sampler. */
-  readonly live: LiveActors;
+  /** What the actors report about themselves (signals, thread figures, failures); the rest is derived from the states. */
+  readonly registry: Registry;
   readonly sampleMs: number;
   /** Where every event is published, once: the record, the echo and the alerts subscribe. */
   readonly bus: EventBus;
@@ -63,7 +64,7 @@ export interface Parent {
   exited(exit: Exit): void;
 }
 
-export class SupervisorActor implements RunningChild {
+export class SupervisorActor implements RunningChild, LiveTree {
   private readonly runner: ActorRunner<SupervisorState, SupervisorMsg, Effect>;
   private readonly handles = new Map<string, RunningChild>();
   private readonly pidStarts = new Map<string, string | null>();
@@ -148,6 +149,42 @@ export class SupervisorActor implements RunningChild {
     return answer;
   }
 
+  /** Freezes or thaws one of this supervisor's children; the logic answers, from its state. */
+  pauseChild(op: 'pause' | 'resume', name: string, pause: Pause): Promise<string> {
+    return this.request((ref) => ({ type: op, child: name, pause, ref }));
+  }
+
+  /** Stops a running child now, counted as a failure (health, a limit); ignored if it is not running. */
+  fail(name: string, errorType: string, message: string): void {
+    this.runner.send({ type: 'fail', child: name, errorType, message });
+  }
+
+  /** The workers running below this supervisor now, from its state and its nested supervisors'. */
+  liveWorkers(): LiveActor[] {
+    const out: LiveActor[] = [];
+    for (const c of this.state.children) {
+      const st = c.status;
+      if (st.tag !== 'running' && st.tag !== 'stopping') continue;
+      const spec = c.spec;
+      if (spec.kind === 'supervisor') {
+        const h = this.handles.get(spec.name);
+        if (h instanceof SupervisorActor) out.push(...h.liveWorkers());
+        continue;
+      }
+      if (!this.handles.has(spec.name)) continue;
+      out.push({
+        name: spec.name,
+        kind: spec.launch.type,
+        pid: spec.launch.type === 'process' ? c.pid : null,
+        priority: spec.priority,
+        health: spec.health,
+        paused: st.tag === 'running' ? st.paused : null,
+        stopping: st.tag === 'stopping',
+      });
+    }
+    return out;
+  }
+
   /** Machine pressure: loop runs that fall due wait (here and in nested supervisors). */
   defer(on: boolean): void {
     this.runner.send({ type: 'defer', on });
@@ -194,6 +231,12 @@ export class SupervisorActor implements RunningChild {
         if (h !== undefined && c !== undefined) h.stop(effect.mode, c.spec.shutdownGraceMs);
         return;
       }
+      case 'signal': {
+        const h = this.handles.get(effect.child);
+        if (effect.signal === 'freeze') h?.pause?.();
+        else h?.resume?.();
+        return;
+      }
       case 'set_timer': {
         const old = this.timers.get(effect.key);
         if (old !== undefined) this.deps.clock.clearTimeout(old);
@@ -216,8 +259,8 @@ export class SupervisorActor implements RunningChild {
         return this.deps.bus.publish(effect.process, effect.kind, effect.detail);
       case 'error': {
         const now = this.deps.clock.now();
-        this.deps.live.note(effect.process, 'failures', now);
-        this.deps.live.note(effect.process, 'errors', now);
+        this.deps.registry.note(effect.process, 'failures', now);
+        this.deps.registry.note(effect.process, 'errors', now);
         this.deps.logger.error(effect.process, effect.errorType, effect.message, effect.context);
         return;
       }
@@ -248,15 +291,11 @@ export class SupervisorActor implements RunningChild {
     return {
       started: (pid, pidStart) => {
         this.pidStarts.set(name, pidStart);
-        if (pid !== null) this.deps.live.processes.set(name, pid);
         this.runner.send({ type: 'started', child: name, pid });
       },
       exited: (exit) => {
-        this.deps.live.controls.delete(name);
-        this.deps.live.paused.delete(name);
+        this.deps.registry.ended(name);
         this.deps.onChildGone(name);
-        this.deps.live.processes.delete(name);
-        this.deps.live.threads.delete(name);
         this.handles.delete(name);
         this.pidStarts.delete(name);
         this.runner.send({ type: 'exited', child: name, exit });
@@ -277,8 +316,8 @@ export class SupervisorActor implements RunningChild {
       nested.start(this.schedule);
       return;
     }
-    const { logger, echo, clock, live } = this.deps;
-    const signals = live.signalsOf(name);
+    const { logger, echo, clock, registry } = this.deps;
+    const signals = registry.signalsOf(name);
     signals.lastActivity = clock.now(); // a run's start counts as a sign of life: silence is timed from here
     const watch = this.patternWatch(name, spec.health.errorPatterns);
     watch.reset();
@@ -323,7 +362,7 @@ export class SupervisorActor implements RunningChild {
       }
     };
     const reportError = (errorType: string, message: string, context: string) => {
-      live.note(name, 'errors', clock.now());
+      registry.note(name, 'errors', clock.now());
       logger.error(name, errorType, message, context);
     };
     const handle =
@@ -351,24 +390,15 @@ export class SupervisorActor implements RunningChild {
               output,
               reportError,
               sampleMs: this.deps.sampleMs,
-              usage: (u) => this.deps.live.threads.set(name, u),
+              usage: (u) => registry.setUsage(name, u),
               health,
             },
             events,
           );
     // An exit can be reported synchronously (spawn failure): only keep live handles.
     const now = this.runner.snapshot.children.find((x) => x.spec.name === name);
-    if (now === undefined || now.status.tag === 'running' || now.status.tag === 'stopping') {
+    if (now === undefined || now.status.tag === 'running' || now.status.tag === 'stopping')
       this.handles.set(name, handle);
-      live.controls.set(name, {
-        priority: spec.priority,
-        health: spec.health,
-        kind: spec.launch.type,
-        fail: (errorType, message) => this.runner.send({ type: 'fail', child: name, errorType, message }),
-        pause: () => handle.pause?.() ?? false,
-        resume: () => handle.resume?.() ?? false,
-      });
-    }
   }
 
   private patternWatch(name: string, patterns: readonly ErrorPatternSpec[]): PatternWatch {
@@ -377,7 +407,7 @@ export class SupervisorActor implements RunningChild {
       const { logger } = this.deps;
       watch = new PatternWatch(patterns, this.deps.clock, {
         error: (errorType, message, context) => {
-          this.deps.live.note(name, 'errors', this.deps.clock.now());
+          this.deps.registry.note(name, 'errors', this.deps.clock.now());
           logger.error(name, errorType, message, context);
         },
         event: (kind, detail) => {
@@ -393,6 +423,11 @@ export class SupervisorActor implements RunningChild {
 
   private row(c: ChildState): ProcessStateRow {
     const name = c.spec.name;
-    return stateRow(c, this.spec.name, this.pidStarts.get(name) ?? null, this.deps.live.signalsOf(name).patternCounts);
+    return stateRow(
+      c,
+      this.spec.name,
+      this.pidStarts.get(name) ?? null,
+      this.deps.registry.signalsOf(name).patternCounts,
+    );
   }
 }

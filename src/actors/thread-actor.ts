@@ -17,7 +17,7 @@ import type { Exit, StopMode } from '../runtime/supervision.ts';
 import type { HealthMessage } from './health-channel.ts';
 import { type ChildEvents, planStop, type RunningChild } from './host.ts';
 import { LineSplitter } from './output.ts';
-import type { ThreadUsage } from './sampler.ts';
+import type { ThreadUsage } from './registry.ts';
 import { type HostApi, parseNote, THREAD_PROTOCOL, type ThreadTask, type WorkerNote } from './thread-protocol.ts';
 import { nodeEndpoint, WORKER_EXEC_ARGV } from './worker-support.ts';
 

@@ -10,7 +10,7 @@
  * state and messages (the types), classify (what an exit means), exits,
  * restart (restart types, failures in a row, max_restarts), groups (strategies,
  * restart groups, intensity), loops (loop waits, deferral, run_timeout),
- * commands, reload and shutdown, each working on one step's draft (draft.ts).
+ * commands, pause (pause and resume), reload and shutdown, each working on one step's draft (draft.ts).
  */
 export { type AskedCause, classifyExit, type ExitMeaning, type Failure, failureOf } from './supervision/classify.ts';
 export { decideCommand } from './supervision/commands.ts';
@@ -25,6 +25,7 @@ export {
   type SupervisorMsg,
   timerKeys,
 } from './supervision/messages.ts';
+export { pauseWho } from './supervision/pause.ts';
 export { describeReload, diffReload, type ReloadDiff } from './supervision/reload.ts';
 export { QUICK_EXIT_MS, QUICK_EXITS_FOR_HINT } from './supervision/restart.ts';
 export {
@@ -34,6 +35,8 @@ export {
   type Exit,
   initialState,
   isTerminal,
+  type Pause,
+  type PauseSource,
   type Phase,
   type RestartGroup,
   type ResumePoint,

@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { project, query, ROOT, startRun, waitForActor, waitUntil } from '../helpers/cli.ts';
+import { project, query, ROOT, runCli, startRun, waitForActor, waitUntil } from '../helpers/cli.ts';
 
 const GROWER = path.join(ROOT, 'test', 'fixtures', 'grower.py');
 const db = (dir: string) => path.join(dir, 'herder.db');
@@ -147,7 +147,7 @@ actors:
     await new Promise((r) => setTimeout(r, 800));
     const r = await run.stop();
     expect(r.code, r.stderr).toBe(0); // a paused actor still stops cleanly
-    expect(events(dir, 'optional', 'pause')[0]).toMatch(/^memory \d+(\.\d)? % ≥ critical 2 %/);
+    expect(events(dir, 'optional', 'pause')[0]).toMatch(/^protection: memory \d+(\.\d)? % ≥ critical 2 %/);
     // Least important first; the most important one only as the last resort, with its own alert.
     const pauses = query(db(dir), "SELECT process FROM events WHERE kind = 'pause' ORDER BY id").map((e) => e.process);
     expect(pauses[0]).toBe('optional');
@@ -155,6 +155,35 @@ actors:
     expect(pressure.some((p) => p.startsWith('memory critical: memory'))).toBe(true);
     if (pauses.includes('important')) expect(pressure.some((p) => p.includes('last resort'))).toBe(true);
     expect(events(dir, 'periodic', 'deferred').length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('a limit with action pause freezes the job; a person resumes it, and it is judged again and paused again', async () => {
+    const dir = project(`
+runtime: { sample_interval_seconds: 0.25, protection: { enabled: false } }
+actors:
+  - name: hog
+    command: [python3, -c, "import time; x = b'x' * (80 * 1024 * 1024); time.sleep(600)"]
+    resource_limits: { max_memory_mb: 40, action: pause }
+    limit_grace: 2
+`);
+    const run = startRun(dir);
+    const frozen = (pid: number) => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('T');
+    const a = await waitForActor(dir, 'hog', (x) => x.paused === true, 30_000);
+    expect(frozen(Number(a.pid))).toBe(true);
+    let r = await runCli(['ctl', 'resume', 'hog'], dir);
+    expect(r.stdout, r.stderr).toBe('hog: resumed\n');
+    // Still over its limit: after limit_grace samples it is paused again (it used to stay unjudged for good).
+    const pauses = async () => (await runCli(['events', 'hog', '--kind', 'pause'], dir)).stdout.trim().split('\n');
+    await waitUntil(async () => (await pauses()).length === 2, 30_000, 'a second pause by the limit');
+    expect(frozen(Number(a.pid))).toBe(true);
+    r = await run.stop();
+    expect(r.code, r.stderr).toBe(0); // a paused job is thawed to hear its SIGTERM
+    const limit = events(dir, 'hog', 'limit');
+    expect(limit[0]).toMatch(/^pausing: memory \d+(\.\d)?MB over its limit 40MB for 2 samples; resume it with/);
+    expect(events(dir, 'hog', 'pause')[0]).toMatch(/^limit: memory \d+(\.\d)?MB over its limit 40MB/);
+    expect(events(dir, 'hog', 'resume')).toEqual([expect.stringMatching(/^by /)]);
+    const states = query(db(dir), "SELECT state FROM process_state WHERE process = 'hog'");
+    expect(states.map((x) => x.state)).toEqual(['stopped']);
   });
 
   it('a hard memory limit (prlimit) makes an over-allocation fail inside the job', async () => {

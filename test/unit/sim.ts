@@ -15,6 +15,7 @@ import {
   type EventKind,
   type Exit,
   initialState,
+  type PauseSource,
   type StopMode,
   type SupervisorMsg,
   type SupervisorState,
@@ -118,6 +119,18 @@ export class Sim {
   reconfigure(spec: SupervisorSpec, by = 'uid 0'): { fx: Effect[]; answer: Answer } {
     const ref = this.nextRef++;
     const fx = this.send({ type: 'reconfigure', spec, by, ref });
+    return { fx, answer: replyTo(fx, ref) };
+  }
+
+  /** pause or resume, with the answer the logic replied with. */
+  pause(
+    op: 'pause' | 'resume',
+    child: string,
+    by: PauseSource = 'person',
+    reason = 'uid 0',
+  ): { fx: Effect[]; answer: Answer } {
+    const ref = this.nextRef++;
+    const fx = this.send({ type: op, child, pause: { by, reason }, ref });
     return { fx, answer: replyTo(fx, ref) };
   }
 

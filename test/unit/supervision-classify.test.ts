@@ -19,7 +19,7 @@ const [feed, snap] = initialState(
 ).children;
 if (feed === undefined || snap === undefined) throw new Error('children');
 
-const running: ChildStatus = { tag: 'running', since: 0 };
+const running: ChildStatus = { tag: 'running', since: 0, paused: null };
 const stopping = (cause: StopCause): ChildStatus => ({ tag: 'stopping', since: 0, cause });
 
 describe('failureOf: the error row and the exit event of a failure', () => {

@@ -71,6 +71,12 @@ type Action =
   | { readonly type: 'pattern_backoff'; readonly pick: number }
   | { readonly type: 'defer'; readonly on: boolean }
   | { readonly type: 'command'; readonly op: CommandOp; readonly pick: number }
+  | {
+      readonly type: 'pause';
+      readonly op: 'pause' | 'resume';
+      readonly by: 'person' | 'limit' | 'pressure';
+      readonly pick: number;
+    }
   | { readonly type: 'reconfigure'; readonly change: 'same' | 'drop' | 'change' | 'add'; readonly pick: number };
 
 const action: fc.Arbitrary<Action> = fc.oneof(
@@ -101,6 +107,15 @@ const action: fc.Arbitrary<Action> = fc.oneof(
     arbitrary: fc.record({
       type: fc.constant('command' as const),
       op: fc.constantFrom('stop', 'start', 'restart'),
+      pick: fc.nat(),
+    }),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      type: fc.constant('pause' as const),
+      op: fc.constantFrom('pause', 'resume'),
+      by: fc.constantFrom('person', 'limit', 'pressure'),
       pick: fc.nat(),
     }),
   },
@@ -142,6 +157,8 @@ function ensure(ok: boolean, what: () => string): void {
 /** Plays the host: knows which children it has running, checks every effect against that. */
 class Host {
   readonly live = new Set<string>();
+  /** Children sent SIGSTOP and not yet SIGCONT. */
+  readonly frozen = new Set<string>();
   private ends = 0;
 
   constructor(readonly sim: Sim) {}
@@ -154,6 +171,15 @@ class Host {
         this.live.add(e.child);
       } else if (e.type === 'stop') {
         ensure(this.live.has(e.child), () => `stop of ${e.child}, which is not running`);
+        ensure(!this.frozen.has(e.child), () => `stop of ${e.child} while it is frozen: it could not finish`);
+      } else if (e.type === 'signal') {
+        ensure(this.live.has(e.child), () => `${e.signal} of ${e.child}, which is not running`);
+        ensure(
+          this.frozen.has(e.child) === (e.signal === 'thaw'),
+          () => `${e.signal} of ${e.child}, frozen=${this.frozen.has(e.child)}`,
+        );
+        if (e.signal === 'freeze') this.frozen.add(e.child);
+        else this.frozen.delete(e.child);
       } else if (e.type === 'done' || e.type === 'escalate') {
         this.ends += 1;
         ensure(this.ends === 1, () => 'ended twice');
@@ -168,6 +194,8 @@ class Host {
         running === this.live.has(name),
         () => `${name} is ${c.status.tag}, host says live=${this.live.has(name)}`,
       );
+      const paused = c.status.tag === 'running' && c.status.paused !== null;
+      ensure(paused === this.frozen.has(name), () => `${name} paused=${paused}, host frozen=${this.frozen.has(name)}`);
       if (phase !== 'running') continue;
       if (c.spec.kind === 'worker' && c.spec.restart === 'permanent') {
         // Only a person or a reload stops a permanent worker for good while its supervisor runs.
@@ -215,6 +243,7 @@ class Host {
 
   exit(name: string, exit: Exit): void {
     this.live.delete(name);
+    this.frozen.delete(name); // a frozen process can still be killed (SIGKILL, the OOM killer)
     this.check(this.sim.exit(name, exit));
   }
 }
@@ -293,6 +322,26 @@ function play(spec: SupervisorSpec, actions: readonly Action[], random: number):
         const { fx, answer } = sim.command(a.op, name);
         step(fx);
         checkAnswer(a.op, name, answer, fx, sim.state);
+        break;
+      }
+      case 'pause': {
+        const names = [...sim.state.children.map((c) => c.spec.name), 'nobody'];
+        const name = names[a.pick % names.length] ?? 'nobody';
+        // A real host reports a process's pid as soon as it has spawned it, before anyone could pause it.
+        const child = sim.state.children.find((c) => c.spec.name === name);
+        if (child !== undefined && child.pid === null && host.live.has(name)) step(sim.started(name, 7_000 + a.pick));
+        const before = sim.state.children.find((c) => c.spec.name === name)?.status;
+        const { fx, answer } = sim.pause(a.op, name, a.by);
+        step(fx);
+        const st = sim.state.children.find((c) => c.spec.name === name)?.status;
+        const acted = fx.filter((e) => e.type !== 'reply');
+        if (answer.kind !== 'done') {
+          ensure(acted.length === 0, () => `${a.op} ${name} answered ${answer.kind} but did ${JSON.stringify(acted)}`);
+          ensure(JSON.stringify(st) === JSON.stringify(before), () => `${a.op} ${name} refused but changed it`);
+        } else {
+          const paused = st?.tag === 'running' && st.paused !== null;
+          ensure(paused === (a.op === 'pause'), () => `${a.op} ${name} answered done, left ${JSON.stringify(st)}`);
+        }
         break;
       }
       case 'reconfigure': {

@@ -5,11 +5,11 @@
  * state, the logic itself refuses a command for a child it does not have, one
  * a reload removed, or any while it is not running. A command is never
  * counted as a failure, and each one carried out is an event naming who sent
- * it. Adding an op (pause, resume) means a case here and in `carryOut`.
+ * it. pause and resume are in pause.ts.
  */
 import { assertNever } from '../errors.ts';
 import type { Draft } from './draft.ts';
-import type { Answer, CommandOp } from './messages.ts';
+import type { Answer, CommandOp, Refusal } from './messages.ts';
 import type { ChildState, SupervisorState } from './state.ts';
 import { isLive } from './state.ts';
 
@@ -17,11 +17,15 @@ type CommandDecision =
   | { readonly answer: Extract<Answer, { kind: 'done' }>; readonly child: ChildState }
   | { readonly answer: Exclude<Answer, { kind: 'done' }>; readonly child?: undefined };
 
-/** What `op` for `name` does in state `s`; `child` is set when it is to be carried out. */
-export function decideCommand(s: SupervisorState, op: CommandOp, name: string): CommandDecision {
-  const refuse = (why: 'no_such_actor' | 'removed_by_reload' | 'not_running', detail: string): CommandDecision => ({
-    answer: { kind: 'refused', why, detail },
-  });
+/**
+ * The child a request names, or why it is refused whatever was asked: no such
+ * child, removed by a reload, or the supervisor is not running (it stops).
+ */
+export function requested(
+  s: SupervisorState,
+  name: string,
+): { readonly child: ChildState } | { readonly answer: Extract<Answer, { kind: 'refused' }> } {
+  const refuse = (why: Refusal, detail: string) => ({ answer: { kind: 'refused' as const, why, detail } });
   const c = s.children.find((x) => x.spec.name === name);
   if (c === undefined) return refuse('no_such_actor', `no actor named ${name}`);
   if (!s.spec.children.some((x) => x.name === name)) {
@@ -31,6 +35,14 @@ export function decideCommand(s: SupervisorState, op: CommandOp, name: string): 
     );
   }
   if (s.phase !== 'running') return refuse('not_running', 'the run is stopping; no commands now');
+  return { child: c };
+}
+
+/** What `op` for `name` does in state `s`; `child` is set when it is to be carried out. */
+export function decideCommand(s: SupervisorState, op: CommandOp, name: string): CommandDecision {
+  const found = requested(s, name);
+  if ('answer' in found) return found;
+  const c = found.child;
   const live = isLive(c.status);
   const done = (detail: string): CommandDecision => ({ answer: { kind: 'done', detail }, child: c });
   switch (op) {
@@ -71,12 +83,7 @@ function carryOut(d: Draft, c: ChildState, op: CommandOp): void {
       d.touch(c);
       return;
     case 'restart':
-      if (st.tag === 'running') {
-        c.status = { tag: 'stopping', since: st.since, cause: 'user_restart' };
-        d.fx.push({ type: 'stop', child: c.spec.name, mode: 'terminate' });
-        d.touch(c);
-        return;
-      }
+      if (st.tag === 'running') return d.requestStop(c, 'user_restart', 'terminate');
       if (st.tag === 'stopping') {
         // A person's stop still under way becomes the restart asked for; what follows a stop for any
         // other reason (its group's restart, a failure's) is left as it was.

@@ -6,7 +6,7 @@
  */
 import type { Answer, Effect, EventKind, StepContext } from './messages.ts';
 import { timerKeys } from './messages.ts';
-import type { ChildState, StopCause, StopMode, SupervisorState } from './state.ts';
+import type { ChildState, StopCause, StopFailure, StopMode, SupervisorState } from './state.ts';
 
 export class Draft {
   readonly s: SupervisorState;
@@ -59,7 +59,7 @@ export class Draft {
   }
 
   startChild(c: ChildState): void {
-    c.status = { tag: 'running', since: this.ctx.now };
+    c.status = { tag: 'running', since: this.ctx.now, paused: null };
     c.runs += 1;
     c.pid = null;
     c.lastStartWall = this.ctx.wall;
@@ -71,10 +71,15 @@ export class Draft {
     this.touch(c);
   }
 
-  /** Asks a running child to stop; what its exit then means follows from `cause`. */
-  requestStop(c: ChildState, cause: StopCause, mode: StopMode): void {
+  /**
+   * Asks a running child to stop; what its exit then means follows from
+   * `cause` (and `failure`, for cause 'fail'). A paused child is thawed first,
+   * so that it can finish or hear its SIGTERM.
+   */
+  requestStop(c: ChildState, cause: StopCause, mode: StopMode, failure?: StopFailure): void {
     if (c.status.tag !== 'running') return;
-    c.status = { tag: 'stopping', since: c.status.since, cause };
+    if (c.status.paused !== null) this.fx.push({ type: 'signal', child: c.spec.name, signal: 'thaw' });
+    c.status = { tag: 'stopping', since: c.status.since, cause, ...(failure === undefined ? {} : { failure }) };
     this.fx.push({ type: 'stop', child: c.spec.name, mode });
     this.touch(c);
   }

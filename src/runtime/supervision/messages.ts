@@ -8,9 +8,9 @@
  */
 import type { EventKind as RunEventKind } from '../events.ts';
 import type { SupervisorSpec } from '../spec.ts';
-import type { Exit, ResumePoint, StopMode } from './state.ts';
+import type { Exit, Pause, ResumePoint, StopMode } from './state.ts';
 
-/** A person's command for one child. pause and resume are still carried out by the runner. */
+/** A person's command for one child. */
 export type CommandOp = 'stop' | 'start' | 'restart';
 
 export type SupervisorMsg =
@@ -34,11 +34,17 @@ export type SupervisorMsg =
       /** Names the reply for whoever waits for the answer; none: nobody does. */
       readonly ref?: number;
     }
+  /**
+   * Freeze (pause) or thaw (resume) a running process actor: from a person, a
+   * resource limit or machine protection. Answered by a reply with `ref`.
+   */
+  | { readonly type: 'pause'; readonly child: string; readonly pause: Pause; readonly ref?: number }
+  | { readonly type: 'resume'; readonly child: string; readonly pause: Pause; readonly ref?: number }
   /** reload: the supervisor's new spec; children are matched by name. Answered by a reply with `ref`. */
   | { readonly type: 'reconfigure'; readonly spec: SupervisorSpec; readonly by: string; readonly ref?: number };
 
 /** Why a request was refused: the runner turns each into a HERDER_ERR_CONTROL with `detail` as its message. */
-export type Refusal = 'no_such_actor' | 'removed_by_reload' | 'not_running';
+export type Refusal = 'no_such_actor' | 'removed_by_reload' | 'not_running' | 'not_pausable';
 
 /**
  * The answer to a command or a reload. 'done': it is being carried out;
@@ -66,11 +72,15 @@ export type EventKind = Extract<
   | 'deferred'
   | 'command'
   | 'reload'
+  | 'pause'
+  | 'resume'
 >;
 
 export type Effect =
   | { readonly type: 'start'; readonly child: string }
   | { readonly type: 'stop'; readonly child: string; readonly mode: StopMode }
+  /** SIGSTOP (freeze) or SIGCONT (thaw) to the child's process group. */
+  | { readonly type: 'signal'; readonly child: string; readonly signal: 'freeze' | 'thaw' }
   | { readonly type: 'set_timer'; readonly key: string; readonly ms: number }
   | { readonly type: 'cancel_timer'; readonly key: string }
   | { readonly type: 'event'; readonly process: string; readonly kind: EventKind; readonly detail: string }

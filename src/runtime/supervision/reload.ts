@@ -85,9 +85,7 @@ export function onReconfigure(d: Draft, spec: SupervisorSpec, by: string): Answe
     if (!touched(childSpec, diff)) continue;
     c.spec = childSpec;
     if (c.status.tag === 'running') {
-      c.status = { tag: 'stopping', since: c.status.since, cause: 'reconfigured' };
-      d.fx.push({ type: 'stop', child: c.spec.name, mode: 'terminate' });
-      d.touch(c);
+      d.requestStop(c, 'reconfigured', 'terminate');
     } else if (c.status.tag === 'stopping') {
       c.status = { ...c.status, cause: 'reconfigured' };
     } else {
@@ -101,9 +99,7 @@ export function onReconfigure(d: Draft, spec: SupervisorSpec, by: string): Answe
     if (c.status.tag === 'stopped' && c.status.why === REMOVED) continue;
     next.push(c);
     if (c.status.tag === 'running') {
-      c.status = { tag: 'stopping', since: c.status.since, cause: 'removed' };
-      d.fx.push({ type: 'stop', child: c.spec.name, mode: 'terminate' });
-      d.touch(c);
+      d.requestStop(c, 'removed', 'terminate');
     } else if (c.status.tag === 'stopping') {
       c.status = { ...c.status, cause: 'removed' };
     } else {

@@ -86,7 +86,5 @@ export function onFail(d: Draft, name: string, errorType: string, message: strin
   if (c === undefined || c.status.tag !== 'running' || d.s.phase !== 'running') return;
   d.cancelRunTimeout(c);
   d.event(name, 'stop', `restarting it: ${message}`);
-  c.status = { tag: 'stopping', since: c.status.since, cause: 'fail', failure: { errorType, message } };
-  d.fx.push({ type: 'stop', child: name, mode: 'terminate' });
-  d.touch(c);
+  d.requestStop(c, 'fail', 'terminate', { errorType, message });
 }

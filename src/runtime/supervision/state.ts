@@ -41,20 +41,40 @@ export type StopCause =
   | 'removed'
   | 'reconfigured';
 
+/** What a stop for cause 'fail' is recorded as. */
+export interface StopFailure {
+  readonly errorType: string;
+  readonly message: string;
+}
+
 export type ChildStatus =
   | { readonly tag: 'idle' }
-  | { readonly tag: 'running'; readonly since: number }
+  /** Running; `paused`: frozen (SIGSTOP to its group) and by whom, until it is resumed or stopped. */
+  | { readonly tag: 'running'; readonly since: number; readonly paused: Pause | null }
   | {
       readonly tag: 'stopping';
       readonly since: number;
       readonly cause: StopCause;
       /** For cause 'fail': what the failure is recorded as. */
-      readonly failure?: { readonly errorType: string; readonly message: string };
+      readonly failure?: StopFailure;
     }
   | { readonly tag: 'restarting'; readonly dueAt: number; readonly group: number }
   | { readonly tag: 'loop_wait'; readonly dueAt: number }
   | { readonly tag: 'stopped'; readonly why: string }
   | { readonly tag: 'fatal'; readonly reason: string };
+
+/**
+ * Who paused a child: a person (ctl, `who` says which), a resource limit with
+ * `action: pause`, or machine protection. Protection resumes only what it
+ * paused; anyone may resume the others.
+ */
+export type PauseSource = 'person' | 'limit' | 'pressure';
+
+export interface Pause {
+  readonly by: PauseSource;
+  /** A person: who ("uid 1000"); a limit or protection: why. */
+  readonly reason: string;
+}
 
 export interface ChildState {
   spec: ChildSpec;

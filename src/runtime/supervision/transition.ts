@@ -12,6 +12,7 @@ import { onExited } from './exits.ts';
 import { onGroupTimer } from './groups.ts';
 import { onDefer, onLoopTimer, onPatternBackoff, onTimeoutTimer, resumeLoop } from './loops.ts';
 import type { Effect, StepContext, SupervisorMsg } from './messages.ts';
+import { onPause } from './pause.ts';
 import { onReconfigure } from './reload.ts';
 import { onFail } from './restart.ts';
 import { checkDone, onShutdown } from './shutdown.ts';
@@ -45,6 +46,9 @@ function handle(d: Draft, msg: SupervisorMsg): void {
       return onDefer(d, msg.on);
     case 'command':
       return d.reply(msg.ref, onCommand(d, msg.op, msg.child, msg.by));
+    case 'pause':
+    case 'resume':
+      return d.reply(msg.ref, onPause(d, msg.type, msg.child, msg.pause));
     case 'reconfigure':
       return d.reply(msg.ref, onReconfigure(d, msg.spec, msg.by));
     default:

@@ -1,0 +1,119 @@
+/**
+ * The registry of live actors: what the sampler, the health monitor and the
+ * control socket read about the actors running now. It is derived, not kept:
+ * which actors run, their pids, kinds, priorities and whether they are paused
+ * come from their supervisors' states, walked at each read; what only the
+ * actors report (thread figures, heartbeats and progress, recent failures and
+ * errors) is kept here. The supervisors are its only writers (`Registry`);
+ * everyone else is handed the read-only `LiveView`.
+ */
+import type { HealthSettings } from '../runtime/spec.ts';
+import type { Pause } from '../runtime/supervision.ts';
+import { type ActorSignals, freshSignals } from './health-channel.ts';
+
+export interface ThreadUsage {
+  readonly heapUsedMb: number;
+  /** V8's heap size in the worker: a thread has no resident memory of its own. */
+  readonly heapTotalMb: number;
+  readonly elu: number;
+}
+
+/** One running worker actor, as its supervisor's state has it. */
+export interface LiveActor {
+  readonly name: string;
+  readonly kind: 'process' | 'thread';
+  /** A process actor's pid, which is also its process group; null until it started, and for a thread. */
+  readonly pid: number | null;
+  readonly priority: number;
+  readonly health: HealthSettings;
+  readonly paused: Pause | null;
+  /** Being stopped: no longer judged. */
+  readonly stopping: boolean;
+}
+
+/** Whatever holds the supervision tree: lists the workers running in it now. */
+export interface LiveTree {
+  liveWorkers(): LiveActor[];
+}
+
+export type Happening = 'failures' | 'errors';
+
+export interface LiveView {
+  /** Every running worker actor, in tree order. */
+  running(): LiveActor[];
+  actor(name: string): LiveActor | undefined;
+  signals(name: string): Readonly<ActorSignals> | undefined;
+  /** A thread actor's latest figures from inside its worker. */
+  usage(name: string): ThreadUsage | null;
+  /** How many failures / errors an actor had since `since` (monotonic ms). */
+  recent(name: string, what: Happening, since: number): number;
+}
+
+const KEEP = 1000;
+
+export class Registry implements LiveView {
+  private tree: LiveTree | null = null;
+  private readonly signalsByName = new Map<string, ActorSignals>();
+  private readonly usages = new Map<string, ThreadUsage>();
+  private readonly happenings = new Map<string, Record<Happening, number[]>>();
+
+  /** The root of the tree, once it exists. */
+  attach(tree: LiveTree): void {
+    this.tree = tree;
+  }
+
+  running(): LiveActor[] {
+    return this.tree?.liveWorkers() ?? [];
+  }
+
+  actor(name: string): LiveActor | undefined {
+    return this.running().find((a) => a.name === name);
+  }
+
+  signals(name: string): Readonly<ActorSignals> | undefined {
+    return this.signalsByName.get(name);
+  }
+
+  usage(name: string): ThreadUsage | null {
+    return this.usages.get(name) ?? null;
+  }
+
+  recent(name: string, what: Happening, since: number): number {
+    const list = this.happenings.get(name)?.[what];
+    if (list === undefined) return 0;
+    while (list.length > 0 && (list[0] ?? 0) < since) list.shift();
+    return list.length;
+  }
+
+  // The writers: called by supervisors only.
+
+  /** An actor's signals, to be updated in place by whoever hosts it. */
+  signalsOf(name: string): ActorSignals {
+    let s = this.signalsByName.get(name);
+    if (s === undefined) {
+      s = freshSignals();
+      this.signalsByName.set(name, s);
+    }
+    return s;
+  }
+
+  setUsage(name: string, u: ThreadUsage): void {
+    this.usages.set(name, u);
+  }
+
+  note(name: string, what: Happening, at: number): void {
+    let t = this.happenings.get(name);
+    if (t === undefined) {
+      t = { failures: [], errors: [] };
+      this.happenings.set(name, t);
+    }
+    const list = t[what];
+    list.push(at);
+    if (list.length > KEEP) list.splice(0, list.length - KEEP);
+  }
+
+  /** An actor's run ended: its thread figures go with it. */
+  ended(name: string): void {
+    this.usages.delete(name);
+  }
+}
