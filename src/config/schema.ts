@@ -1,7 +1,8 @@
 /**
  * The shape of actors.yaml, as zod schemas. Only shape and ranges live here;
- * cross-field rules and file checks are in load.ts, where each problem is
- * turned into one line naming the actor, the key and the fix.
+ * cross-field rules and file checks are in build.ts and children.ts, and
+ * problems.ts turns each problem into one line naming the actor, the key and
+ * the fix.
  */
 import { z } from 'zod';
 import { type DurationUnit, parseDuration } from '../runtime/duration.ts';
@@ -10,7 +11,7 @@ import { type DurationUnit, parseDuration } from '../runtime/duration.ts';
  * A duration key: a number in the key's own unit (`unit`, as the key's name or the README says) or a
  * string with units ("500ms", "90s", "1h30m"), read into MILLISECONDS: every duration field of a parsed
  * config is in ms, whatever its key is called. `positive`: 0 is refused. Problems are issues that
- * load.ts words: a value that is not a duration at all is a custom issue carrying its unit.
+ * issues.ts words: a value that is not a duration at all is a custom issue carrying its unit.
  */
 export const duration = (unit: DurationUnit, bound: 'nonnegative' | 'positive' = 'nonnegative') =>
   z.unknown().transform((value, ctx): number => {
@@ -128,7 +129,7 @@ export const rootSupervisorSchema = z.strictObject({
 });
 
 export const runtimeSchema = z.strictObject({
-  /** Both optional, so that setting both can be refused; neither = 360 minutes (load.ts). 0 = no limit. */
+  /** Both optional, so that setting both can be refused; neither = 360 minutes (build.ts). 0 = no limit. */
   max_runtime_minutes: duration('m').optional(),
   max_runtime: duration('m').optional(),
   db: z.string().min(1).default('herder.db'),
