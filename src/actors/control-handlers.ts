@@ -11,7 +11,6 @@ import { loadConfig } from '../config/load.ts';
 import type { ActorStatus, StatusDoc } from '../record/queries.ts';
 import type { Clock } from '../runtime/clock.ts';
 import { HerderError } from '../runtime/errors.ts';
-import type { EventKind } from '../runtime/events.ts';
 import { allWorkers, type RunSpec, type SupervisorSpec } from '../runtime/spec.ts';
 import type { Handlers } from './control.ts';
 import type { Logger } from './logger.ts';
@@ -28,8 +27,6 @@ export interface ControlDeps {
   /** Which supervisor each actor belongs to. */
   readonly owners: ReadonlyMap<string, SupervisorActor>;
   readonly root: () => SupervisorActor | null;
-  /** Records an event (and echoes it). */
-  readonly note: (process: string, kind: EventKind, detail: string) => void;
   /** Stops the whole run gracefully; false when it is stopping already. */
   readonly shutdown: (by: string) => boolean;
 }

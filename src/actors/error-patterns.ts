@@ -17,7 +17,7 @@
 
 import type { Stream } from '../record/records.ts';
 import type { Clock } from '../runtime/clock.ts';
-import type { EventKind } from '../runtime/events.ts';
+import type { EventData } from '../runtime/events.ts';
 import type { ErrorPatternSpec } from '../runtime/spec.ts';
 
 export const ROWS_PER_MINUTE = 20;
@@ -42,7 +42,8 @@ interface Unit {
 
 export interface PatternSink {
   error(errorType: string, message: string, context: string): void;
-  event(kind: EventKind, detail: string): void;
+  /** A pattern with action alert matched: an alert event. */
+  alert(data: EventData['alert']): void;
   restart(errorType: string, message: string): void;
   backoff(pattern: string): void;
 }
@@ -144,7 +145,7 @@ export class PatternWatch {
         this.sink.backoff(name);
         return;
       case 'alert':
-        this.sink.event('alert', `error pattern ${name} matched on ${stream}: ${line.slice(0, 200)}`);
+        this.sink.alert({ pattern: name, stream, line: line.slice(0, 200) });
         return;
     }
   }

@@ -10,15 +10,11 @@
  * never keeps the event from the others.
  */
 
-import type { EventKind } from '../runtime/events.ts';
+import { renderEvent } from '../runtime/event-text.ts';
+import type { HerderEvent } from '../runtime/events.ts';
 
-export interface BusEvent {
-  /** The actor it is about, or the run itself (HERDER). */
-  readonly process: string;
-  readonly kind: EventKind;
-  /** What people read; rendered once, where the event was made. */
-  readonly detail: string;
-}
+/** An event as sinks get it: its kind and fields, and the line people read, rendered once from them. */
+export type BusEvent = HerderEvent & { readonly detail: string };
 
 export type Sink = (event: BusEvent) => void;
 
@@ -36,8 +32,8 @@ export class EventBus {
     };
   }
 
-  publish(process: string, kind: EventKind, detail: string): void {
-    const event: BusEvent = { process, kind, detail };
+  publish(e: HerderEvent): void {
+    const event: BusEvent = { ...e, detail: renderEvent(e) };
     for (const sink of this.sinks) {
       try {
         sink(event);

@@ -8,7 +8,15 @@
  * a process. What it reads about an actor comes from the registry's view.
  */
 import { assertNever } from '../runtime/errors.ts';
-import { type EventKind, HERDER } from '../runtime/events.ts';
+import { healthWhy, limitWhy } from '../runtime/event-text.ts';
+import {
+  type EventData,
+  type EventKind,
+  HERDER,
+  type HerderEvent,
+  herderEvent,
+  type Resource,
+} from '../runtime/events.ts';
 import { belowThreshold, healthScore } from '../runtime/health.ts';
 import { detectLeak, type MemorySample, windowed } from '../runtime/leak.ts';
 import { INITIAL_PRESSURE, type PressureState, pressureStep } from '../runtime/pressure.ts';
@@ -17,7 +25,7 @@ import type { LiveActor, LiveView } from './registry.ts';
 
 /** What the monitor decided; the run carries each out. */
 export type MonitorAction =
-  | { readonly type: 'event'; readonly process: string; readonly kind: EventKind; readonly detail: string }
+  | { readonly type: 'event'; readonly event: HerderEvent }
   /** Stop it now, counted as a failure (health, a limit with action restart). */
   | { readonly type: 'fail'; readonly actor: string; readonly errorType: string; readonly message: string }
   | { readonly type: 'pause'; readonly actor: string; readonly by: 'limit' | 'pressure'; readonly reason: string }
@@ -87,7 +95,8 @@ export class HealthMonitor {
     }
     const { view } = this.settings;
     const actions: MonitorAction[] = [];
-    const event = (kind: EventKind, detail: string) => actions.push({ type: 'event', process: a.name, kind, detail });
+    const event = <K extends EventKind>(kind: K, data: EventData[K]) =>
+      actions.push({ type: 'event', event: herderEvent(a.name, kind, data) });
     const s = view.signals(a.name);
     const h = a.health;
     const score = healthScore({
@@ -106,9 +115,14 @@ export class HealthMonitor {
     const t = belowThreshold(w.below, score.score, h.healthThreshold, h.healthGrace);
     w.below = t.count;
     if (t.act) {
-      const why = `health ${score.score.toFixed(2)} below ${h.healthThreshold} for ${h.healthGrace} samples; weakest: ${score.detail}`;
-      event('health', `restarting: ${why}`);
-      actions.push({ type: 'fail', actor: a.name, errorType: 'health', message: why });
+      const data = {
+        score: score.score,
+        threshold: h.healthThreshold ?? 0,
+        grace: h.healthGrace,
+        weakest: score.detail,
+      };
+      event('health', data);
+      actions.push({ type: 'fail', actor: a.name, errorType: 'health', message: healthWhy(data) });
       w.below = 0;
     }
     this.checkLimits(a, w, fig, actions);
@@ -122,40 +136,27 @@ export class HealthMonitor {
   private checkLimits(a: LiveActor, w: Watch, fig: Figures, actions: MonitorAction[]): void {
     const limits = a.health.resourceLimits;
     if (limits === null) return;
-    const checks: [string, number | null, number | null, string][] = [
-      ['memory', fig.rssMb, limits.maxMemoryMb, 'MB'],
-      ['cpu', fig.cpuPercent, limits.maxCpuPercent, '%'],
-      ['fds', fig.numFds, limits.maxFds, ' descriptors'],
+    const checks: [Resource, number | null, number | null][] = [
+      ['memory', fig.rssMb, limits.maxMemoryMb],
+      ['cpu', fig.cpuPercent, limits.maxCpuPercent],
+      ['fds', fig.numFds, limits.maxFds],
     ];
-    const event = (detail: string) => actions.push({ type: 'event', process: a.name, kind: 'limit', detail });
-    for (const [what, value, limit, unit] of checks) {
+    for (const [what, value, limit] of checks) {
       if (value === null || limit === null) continue;
       const streak = value > limit ? (w.limitStreaks.get(what) ?? 0) + 1 : 0;
       w.limitStreaks.set(what, streak);
       if (streak !== a.health.limitGrace) continue;
-      const why = `${what} ${value}${unit} over its limit ${limit}${unit} for ${streak} samples`;
-      switch (limits.action) {
-        case 'restart':
-          event(`restarting: ${why}`);
-          actions.push({ type: 'fail', actor: a.name, errorType: 'limit', message: why });
-          break;
-        case 'alert':
-          event(why);
-          break;
-        case 'pause':
-          if (a.kind === 'thread') {
-            event(`${why} (a thread actor cannot be paused)`);
-          } else {
-            event(`pausing: ${why}; resume it with \`herder ctl resume ${a.name}\` or restart it`);
-            actions.push({ type: 'pause', actor: a.name, by: 'limit', reason: why });
-          }
-          break;
-      }
+      const action = limits.action === 'pause' && a.kind === 'thread' ? 'none' : limits.action;
+      const data: EventData['limit'] = { resource: what, value, limit, samples: streak, action };
+      actions.push({ type: 'event', event: herderEvent(a.name, 'limit', data) });
+      const why = limitWhy(data);
+      if (action === 'restart') actions.push({ type: 'fail', actor: a.name, errorType: 'limit', message: why });
+      if (action === 'pause') actions.push({ type: 'pause', actor: a.name, by: 'limit', reason: why });
     }
   }
 
-  /** The leak's summary when one is newly seen, else null. */
-  private checkLeak(w: Watch, now: number, rssMb: number, limitMb: number | null): string | null {
+  /** The leak's fields when one is newly seen, else null. */
+  private checkLeak(w: Watch, now: number, rssMb: number, limitMb: number | null): EventData['leak'] | null {
     w.memory.push({ t: now, mb: rssMb });
     w.memory = windowed(w.memory, this.settings.leak.windowMs);
     const v = detectLeak(w.memory, limitMb, {
@@ -167,7 +168,14 @@ export class HealthMonitor {
     });
     const fresh = v.leak && !w.leakReported;
     w.leakReported = v.leak;
-    return fresh ? v.summary : null;
+    if (!fresh) return null;
+    return {
+      mb_per_hour: Math.round(v.slopeMbPerHour * 10) / 10,
+      r2: Math.round(v.r2 * 1000) / 1000,
+      samples: v.samples,
+      ms_to_limit: v.msToLimit,
+      summary: v.summary,
+    };
   }
 
   /**
@@ -189,7 +197,10 @@ export class HealthMonitor {
     return steps.map((a): MonitorAction => {
       switch (a.type) {
         case 'alert':
-          return { type: 'event', process: HERDER, kind: 'pressure', detail: `${a.resource} ${a.level}: ${a.detail}` };
+          return {
+            type: 'event',
+            event: herderEvent(HERDER, 'pressure', { resource: a.resource, level: a.level, detail: a.detail }),
+          };
         case 'pause':
           return { type: 'pause', actor: a.actor, by: 'pressure', reason: a.reason };
         case 'resume':

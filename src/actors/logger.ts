@@ -188,8 +188,9 @@ export class Logger {
     return this.runId;
   }
 
-  event(process: string, kind: string, detail: string): void {
-    this.pushControl({ t: 'event', ts: toTs(this.clock.wall()), process, kind, detail });
+  /** An event from the bus: its line and its fields (as JSON). */
+  event(process: string, kind: string, detail: string, data: unknown): void {
+    this.pushControl({ t: 'event', ts: toTs(this.clock.wall()), process, kind, detail, data: JSON.stringify(data) });
   }
 
   error(process: string, errorType: string, message: string, context: string): void {

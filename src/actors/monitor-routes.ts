@@ -19,7 +19,7 @@ export function route(actions: readonly MonitorAction[], r: Routes): void {
   for (const a of actions) {
     switch (a.type) {
       case 'event':
-        r.bus.publish(a.process, a.kind, a.detail);
+        r.bus.publish(a.event);
         break;
       case 'fail':
         r.owners.get(a.actor)?.fail(a.actor, a.errorType, a.message);

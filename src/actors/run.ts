@@ -14,7 +14,7 @@ import type { PastSchedule, UnfinishedRun } from '../record/runs.ts';
 import { type Clock, systemClock } from '../runtime/clock.ts';
 import { formatMs } from '../runtime/duration.ts';
 import { HerderError } from '../runtime/errors.ts';
-import type { EventKind } from '../runtime/events.ts';
+import { type EventData, type EventKind, herderEvent } from '../runtime/events.ts';
 import { allWorkers, type RunSpec, type SupervisorSpec } from '../runtime/spec.ts';
 import type { Exit, ResumePoint } from '../runtime/supervision.ts';
 import { Alerter } from './alerts.ts';
@@ -57,8 +57,6 @@ function cleanUpAfter(run: UnfinishedRun): string {
   }
   return `herder (pid ${run.pid}) ended without a shutdown; killed ${killed} leftover process group${killed === 1 ? '' : 's'}`;
 }
-
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /** FIFOs kept ready for process actors' starts after the first wave (two per start). */
 const PIPE_SPARE = 16;
@@ -213,7 +211,7 @@ async function runWith(
   };
   // Every event goes through the bus once; each sink subscribes here, and nowhere else.
   const bus = new EventBus(reportBug);
-  bus.subscribe((e) => logger.event(e.process, e.kind, e.detail));
+  bus.subscribe((e) => logger.event(e.process, e.kind, e.detail, e.data));
   if (echo !== null) bus.subscribe((e) => echo.event(e.process, e.kind, e.detail));
   let givenUp = 0;
   bus.subscribe((e) => {
@@ -262,7 +260,7 @@ async function runWith(
     resolveDone = r;
   });
 
-  const note = (kind: EventKind, detail: string) => bus.publish(ROOT_NAME, kind, detail);
+  const note = <K extends EventKind>(kind: K, data: EventData[K]) => bus.publish(herderEvent(ROOT_NAME, kind, data));
 
   root = new SupervisorActor(
     spec.root,
@@ -298,7 +296,7 @@ async function runWith(
     root.shutdown('finish', why);
     // Nothing may hang a shutdown: past every grace and kill window, kill outright.
     watchdog = clock.setTimeout(() => {
-      note('kill', 'shutdown overran every grace period; killing what is left');
+      note('kill', { reason: 'overran' });
       root.kill();
       clock.setTimeout(resolveDone, 3_000);
     }, longestStop(spec.root) + 5_000);
@@ -314,10 +312,9 @@ async function runWith(
       view: registry,
       owners,
       root: () => root,
-      note: (process, kind, detail) => bus.publish(process, kind, detail),
       shutdown: (by) => {
         if (watchdog !== null) return false;
-        note('shutdown_asked', `by ${by}`);
+        note('shutdown_asked', { by });
         shutdown(`shutdown asked by ${by}`, 'stopped');
         return true;
       },
@@ -342,23 +339,23 @@ async function runWith(
     spec.maxRuntimeMs === null
       ? null
       : clock.setTimeout(() => {
-          note('deadline', `max runtime of ${formatMs(spec.maxRuntimeMs ?? 0)} reached; stopping`);
+          note('deadline', { max_runtime_ms: spec.maxRuntimeMs ?? 0 });
           shutdown(`deadline reached (${formatMs(spec.maxRuntimeMs ?? 0)})`, 'completed');
         }, spec.maxRuntimeMs);
 
   const stopOn = (signal: NodeJS.Signals) => {
     if (sig.interrupts() >= 2) {
-      note('kill', 'second SIGINT: killing every actor now');
+      note('kill', { reason: 'second_sigint' });
       root.kill();
       return;
     }
-    note('signal', `${signal} received; stopping (press Ctrl-C again to kill at once)`);
+    note('signal', { signal });
     shutdown(`${signal} received`, 'stopped');
   };
   sig.onSignal(stopOn);
 
   const until = runLengthNote(spec.maxRuntimeMs, clock.wall());
-  note('run_start', `run ${runId}: ${plural(allWorkers(spec.root).length, 'actor')} from ${spec.configPath}; ${until}`);
+  note('run_start', { run_id: runId, actors: allWorkers(spec.root).length, config: spec.configPath, until });
   if (echo === null) {
     // Without echo nothing else is printed until the end: say that the run is up, and how to follow it.
     opts.warn(
@@ -392,7 +389,7 @@ async function runWith(
     exitCode = 1;
     endReason = `internal error: ${bug instanceof Error ? bug.message : String(bug)}`;
   }
-  note('run_end', `${status}: ${endReason}`);
+  note('run_end', { status, reason: endReason });
 
   await control.close();
   await alerter?.drain();

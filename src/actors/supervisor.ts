@@ -11,6 +11,7 @@ import type { ProcessStateRow, Stream } from '../record/records.ts';
 import { ActorRunner } from '../runtime/actor.ts';
 import type { Clock, TimerHandle } from '../runtime/clock.ts';
 import { assertNever } from '../runtime/errors.ts';
+import { herderEvent } from '../runtime/events.ts';
 import type { ChildSpec, ErrorPatternSpec, SupervisorSpec } from '../runtime/spec.ts';
 import {
   type ChildState,
@@ -256,7 +257,7 @@ export class SupervisorActor implements RunningChild, LiveTree {
         return;
       }
       case 'event':
-        return this.deps.bus.publish(effect.process, effect.kind, effect.detail);
+        return this.deps.bus.publish(effect.event);
       case 'error': {
         const now = this.deps.clock.now();
         this.deps.registry.note(effect.process, 'failures', now);
@@ -410,9 +411,7 @@ export class SupervisorActor implements RunningChild, LiveTree {
           this.deps.registry.note(name, 'errors', this.deps.clock.now());
           logger.error(name, errorType, message, context);
         },
-        event: (kind, detail) => {
-          this.deps.bus.publish(name, kind, detail);
-        },
+        alert: (data) => this.deps.bus.publish(herderEvent(name, 'alert', data)),
         restart: (errorType, message) => this.runner.send({ type: 'fail', child: name, errorType, message }),
         backoff: (pattern) => this.runner.send({ type: 'pattern_backoff', child: name, pattern }),
       });

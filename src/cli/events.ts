@@ -1,5 +1,5 @@
 /**
- * `herder events [NAME] [-f] [-n 50] [--kind K] [--run ID]`: what happened
+ * `herder events [NAME] [-f] [-n 50] [--kind K] [--run ID] [--json]`: what happened
  * in a run — starts, exits, restarts, loop waits, health and limit actions,
  * commands, reloads — with UTC timestamps. From the live run over its
  * socket, else from the file; -f follows a live run until it ends.
@@ -16,13 +16,19 @@ export interface EventsOptions {
   readonly lines: number;
   readonly kind?: string | undefined;
   readonly run?: number | undefined;
+  /** One JSON object per line (herder.event/1): the line people read and the event's fields. */
+  readonly json?: boolean | undefined;
 }
 
 const FOLLOW_EVERY_MS = 500;
 /** How far back the live run is asked each time; more than a busy run records between two polls. */
 const LIVE_WINDOW = 1000;
 
-function format(e: EventRow): string {
+function format(e: EventRow, json: boolean): string {
+  if (json) {
+    const { id, ts, process, kind, detail, data } = e;
+    return `${JSON.stringify({ format: 'herder.event/1', id, ts, process, kind, detail, data })}\n`;
+  }
   const t = new Date(e.ts * 1000).toISOString().replace('T', ' ').slice(0, 23);
   return `${t} ${e.process} ${e.kind}: ${e.detail}${e.id === null ? '  [not yet written]' : ''}\n`;
 }
@@ -78,7 +84,7 @@ export async function eventsCommand(
     } finally {
       db.close();
     }
-    for (const e of rows.filter(wanted).slice(-o.lines)) write(format(e));
+    for (const e of rows.filter(wanted).slice(-o.lines)) write(format(e, o.json === true));
     noteKind(rows);
     // As `logs -f`: what the file holds, then why there is nothing to follow.
     if (o.follow) process.stderr.write(`herder events: run ${runId} is not live; nothing to follow\n`);
@@ -93,14 +99,14 @@ export async function eventsCommand(
     );
   }
   let last = 0;
-  for (const e of rows.filter(wanted).slice(-o.lines)) write(format(e));
+  for (const e of rows.filter(wanted).slice(-o.lines)) write(format(e, o.json === true));
   if (!o.follow) noteKind(rows);
   last = rows.at(-1)?.id ?? 0;
   while (o.follow) {
     await sleep(FOLLOW_EVERY_MS);
     const next = await live(false);
     if (next === null) return; // the run ended
-    for (const e of next) if (e.id !== null && e.id > last && wanted(e)) write(format(e));
+    for (const e of next) if (e.id !== null && e.id > last && wanted(e)) write(format(e, o.json === true));
     last = Math.max(last, next.at(-1)?.id ?? 0);
   }
 }

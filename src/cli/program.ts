@@ -269,13 +269,22 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('-f, --follow', 'keep printing new events of the live run')
     .addOption(new Option('-n, --lines <count>', 'how many of the newest events').default(50).argParser(positiveInt))
     .option('--kind <kind>', 'only events of this kind (start, exit, restart, loop_wait, health, giveup, …)')
+    .option('--json', 'one JSON object per line: the event with its fields (format herder.event/1)')
     .addOption(runOption())
     .addOption(configOption())
     .addOption(dbOption())
     .action(
       async (
         name: string | undefined,
-        flags: { config: string; db?: string; follow?: boolean; lines: number; kind?: string; run?: number },
+        flags: {
+          config: string;
+          db?: string;
+          follow?: boolean;
+          lines: number;
+          kind?: string;
+          run?: number;
+          json?: boolean;
+        },
       ) => {
         const { eventsCommand } = await import('./events.ts');
         await eventsCommand(resolveDbPath(flags), name, { ...flags, follow: flags.follow === true }, out);

@@ -13,6 +13,7 @@ import {
   type ActorStatus,
   actorStatus,
   type EventRow,
+  eventData,
   type LogLine,
   type LogQuery,
   type StatusDoc,
@@ -96,7 +97,9 @@ export function withPending(doc: StatusDoc, queued: readonly LogRecord[], unwrit
 export function pendingEvents(queued: readonly LogRecord[]): EventRow[] {
   const out: EventRow[] = [];
   for (const r of queued) {
-    if (r.t === 'event') out.push({ id: null, ts: r.ts, process: r.process, kind: r.kind, detail: r.detail });
+    if (r.t === 'event') {
+      out.push({ id: null, ts: r.ts, process: r.process, kind: r.kind, detail: r.detail, data: eventData(r.data) });
+    }
   }
   return out;
 }

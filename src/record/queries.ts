@@ -348,11 +348,26 @@ export interface EventRow {
   readonly process: string;
   readonly kind: string;
   readonly detail: string;
+  /** The event's fields (src/runtime/events.ts); null for an event recorded before they were kept. */
+  readonly data: unknown;
+}
+
+/** An event's fields from the record's JSON; null when there are none or they do not parse. */
+export function eventData(json: unknown): unknown {
+  if (typeof json !== 'string') return null;
+  try {
+    return JSON.parse(json);
+  } catch {
+    return null;
+  }
 }
 
 export function events(db: Db, runId: number, limit = 1000): EventRow[] {
   return db
-    .all('SELECT id, ts, process, kind, detail FROM events WHERE run_id = ? ORDER BY id DESC LIMIT ?', [runId, limit])
+    .all('SELECT id, ts, process, kind, detail, data FROM events WHERE run_id = ? ORDER BY id DESC LIMIT ?', [
+      runId,
+      limit,
+    ])
     .reverse()
     .map((e) => ({
       id: Number(e.id),
@@ -360,6 +375,7 @@ export function events(db: Db, runId: number, limit = 1000): EventRow[] {
       process: String(e.process),
       kind: String(e.kind),
       detail: String(e.detail),
+      data: eventData(e.data),
     }));
 }
 

@@ -7,6 +7,8 @@ export interface EventRecord {
   readonly process: string;
   readonly kind: string;
   readonly detail: string;
+  /** JSON of the event's fields. */
+  readonly data: string | null;
 }
 
 export interface ErrorRecord {

@@ -1,6 +1,7 @@
 /** The runs table: opening a run, finding runs that never ended, closing one. */
 
-import { HERDER, SYSTEM } from '../runtime/events.ts';
+import { renderEvent } from '../runtime/event-text.ts';
+import { HERDER, herderEvent, SYSTEM } from '../runtime/events.ts';
 import type { Db } from './open.ts';
 
 export interface UnfinishedRun {
@@ -89,11 +90,13 @@ export function markCrashed(db: Db, id: number, endedAt: number, reason: string)
      WHERE run_id = ? AND state NOT IN ('stopped', 'fatal')`,
     [id],
   );
-  db.run("INSERT INTO events(run_id, ts, process, kind, detail) VALUES (?, ?, ?, 'crashed', ?)", [
+  const e = herderEvent(HERDER, 'crashed', { reason });
+  db.run("INSERT INTO events(run_id, ts, process, kind, detail, data) VALUES (?, ?, ?, 'crashed', ?, ?)", [
     id,
     endedAt,
     HERDER,
-    reason,
+    renderEvent(e),
+    JSON.stringify(e.data),
   ]);
   db.exec('COMMIT');
 }

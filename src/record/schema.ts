@@ -3,7 +3,7 @@
  * the actor's name ("_herder" for the run itself). The version lives in
  * PRAGMA user_version; a newer version than this file knows is refused.
  */
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 
 /** Each actor's config as herder understood it (JSON, actors.yaml's words, env values left out), per run. */
 const ACTOR_CONFIG = `
@@ -33,7 +33,8 @@ CREATE TABLE IF NOT EXISTS events (
   ts      REAL NOT NULL,
   process TEXT NOT NULL,
   kind    TEXT NOT NULL,
-  detail  TEXT NOT NULL DEFAULT ''
+  detail  TEXT NOT NULL DEFAULT '',
+  data    TEXT                       -- JSON of the fields detail is rendered from (src/runtime/events.ts); NULL before schema 6
 );
 CREATE INDEX IF NOT EXISTS events_run_ts ON events(run_id, ts);
 CREATE INDEX IF NOT EXISTS events_process ON events(process, run_id, ts);
@@ -118,4 +119,6 @@ export const MIGRATIONS: Readonly<Record<number, string>> = {
     UPDATE resource_usage SET heap_total_mb = rss_mb, rss_mb = NULL
     WHERE EXISTS (SELECT 1 FROM process_state ps
                   WHERE ps.run_id = resource_usage.run_id AND ps.process = resource_usage.process AND ps.kind = 'thread');`,
+  // 5 -> 6: an event keeps its fields as JSON beside the line rendered from them.
+  5: 'ALTER TABLE events ADD COLUMN data TEXT;',
 };

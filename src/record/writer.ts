@@ -27,7 +27,7 @@ export class RecordWriter {
     private readonly runId: number,
     private readonly retentionLines: number,
   ) {
-    this.insEvent = db.prepare('INSERT INTO events(run_id, ts, process, kind, detail) VALUES (?, ?, ?, ?, ?)');
+    this.insEvent = db.prepare('INSERT INTO events(run_id, ts, process, kind, detail, data) VALUES (?, ?, ?, ?, ?, ?)');
     this.insError = db.prepare(
       'INSERT INTO process_errors(run_id, ts, process, error_type, message, context) VALUES (?, ?, ?, ?, ?, ?)',
     );
@@ -76,7 +76,7 @@ export class RecordWriter {
   private one(r: LogRecord): number {
     switch (r.t) {
       case 'event':
-        this.insEvent.run([this.runId, r.ts, r.process, r.kind, r.detail]);
+        this.insEvent.run([this.runId, r.ts, r.process, r.kind, r.detail, r.data]);
         return 0;
       case 'error':
         this.insError.run([this.runId, r.ts, r.process, r.errorType, r.message, r.context]);

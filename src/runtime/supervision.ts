@@ -12,7 +12,14 @@
  * restart groups, intensity), loops (loop waits, deferral, run_timeout),
  * commands, pause (pause and resume), reload and shutdown, each working on one step's draft (draft.ts).
  */
-export { type AskedCause, classifyExit, type ExitMeaning, type Failure, failureOf } from './supervision/classify.ts';
+export {
+  type AskedCause,
+  classifyExit,
+  type ExitMeaning,
+  exitData,
+  type Failure,
+  failureOf,
+} from './supervision/classify.ts';
 export { decideCommand } from './supervision/commands.ts';
 export { DEFER_RETRY_MS } from './supervision/loops.ts';
 export {
@@ -25,7 +32,6 @@ export {
   type SupervisorMsg,
   timerKeys,
 } from './supervision/messages.ts';
-export { pauseWho } from './supervision/pause.ts';
 export { describeReload, diffReload, type ReloadDiff } from './supervision/reload.ts';
 export { QUICK_EXIT_MS, QUICK_EXITS_FOR_HINT } from './supervision/restart.ts';
 export {

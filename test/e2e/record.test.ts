@@ -113,7 +113,7 @@ actors:
     const r = await runCli(['--runtime', '1', '--no-echo'], dir);
     expect(r.code).toBe(2);
     expect(r.stderr.trim()).toMatch(
-      /herder\.db: written by a newer herder \(schema 99, this one knows 5\); upgrade herder or pass --db NEW\.db$/,
+      /herder\.db: written by a newer herder \(schema 99, this one knows 6\); upgrade herder or pass --db NEW\.db$/,
     );
   });
 
@@ -210,23 +210,30 @@ actors:
   it('migrates a database from schema 1 in place (through every step), keeping what it holds', async () => {
     const dir = project(simple);
     const file = path.join(dir, 'herder.db');
-    const v1 = DDL.replace(/,\n\s+heap_used_mb[\s\S]*?heap_total_mb REAL[^\n]*\n/, '\n').replace(
-      /\n\s+error_patterns TEXT,[^\n]*/,
-      '',
-    );
+    const v1 = DDL.replace(/,\n\s+heap_used_mb[\s\S]*?heap_total_mb REAL[^\n]*\n/, '\n')
+      .replace(/\n\s+error_patterns TEXT,[^\n]*/, '')
+      .replace(/,\n\s+data {4}TEXT[^\n]*/, '');
     expect(v1).not.toContain('heap_used_mb');
     expect(v1).not.toContain('error_patterns');
+    expect(v1).not.toMatch(/\bdata {4}TEXT/);
     const db = new sqlite.Database(file);
     db.exec(`${v1}; PRAGMA user_version = 1;`);
     db.run("INSERT INTO runs(started_at, config_path, status, pid) VALUES (1, 'old.yaml', 'completed', 1)");
     // Before schema 5 a thread actor's heap size was kept in rss_mb.
     db.exec(`INSERT INTO process_state(run_id, process, kind, parent, state) VALUES
       (1, 't', 'thread', '_herder', 'stopped'), (1, 'p', 'process', '_herder', 'stopped');
-      INSERT INTO resource_usage(run_id, ts, process, rss_mb) VALUES (1, 1, 't', 7), (1, 1, 'p', 30);`);
+      INSERT INTO resource_usage(run_id, ts, process, rss_mb) VALUES (1, 1, 't', 7), (1, 1, 'p', 30);
+      INSERT INTO events(run_id, ts, process, kind, detail) VALUES (1, 1, 'p', 'exit', 'exited normally after 2s');`);
     db.close();
     const r = await runCli(['--runtime', '0.01', '--no-echo'], dir);
     expect(r.code, r.stderr).toBe(0);
-    expect(query(file, 'PRAGMA user_version')[0]?.user_version).toBe(5);
+    expect(query(file, 'PRAGMA user_version')[0]?.user_version).toBe(6);
+    // Events before schema 6 keep their line and have no fields; the new run's have both.
+    expect(query(file, 'SELECT detail, data FROM events WHERE run_id = 1')).toEqual([
+      { detail: 'exited normally after 2s', data: null },
+    ]);
+    const started = query(file, "SELECT data FROM events WHERE run_id = 2 AND kind = 'run_start'");
+    expect(JSON.parse(String(started[0]?.data))).toMatchObject({ run_id: 2, actors: 1 });
     expect(query(file, 'SELECT config_path FROM runs ORDER BY id').map((x) => x.config_path)).toEqual([
       'old.yaml',
       path.join(dir, 'actors.yaml'),

@@ -85,7 +85,14 @@ function source(live: boolean): DashboardSource & { command: ReturnType<typeof v
   return {
     status: async () => doc(),
     events: async () => [
-      { id: 1, ts: 999, process: 'stooq', kind: 'restart', detail: 'restart in 2s (failure 2 of 10 in a row)' },
+      {
+        id: 1,
+        ts: 999,
+        process: 'stooq',
+        kind: 'restart',
+        detail: 'restart in 2s (failure 2 of 10 in a row)',
+        data: null,
+      },
     ],
     // Like the real source: only lines after the last one already shown.
     logs: async (_name: string, afterId: number | undefined) =>
@@ -172,7 +179,7 @@ function busySource(extra: readonly ActorStatus[] = []): DashboardSource & { tic
   return {
     status: async () => doc(),
     events: async () => [
-      { id: 1, ts: 999, process: 'stooq-daily-prices-fetcher', kind: 'restart', detail: LONG_ERROR },
+      { id: 1, ts: 999, process: 'stooq-daily-prices-fetcher', kind: 'restart', detail: LONG_ERROR, data: null },
     ],
     logs: async () => [],
     command: async () => '',

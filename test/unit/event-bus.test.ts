@@ -3,6 +3,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type BusEvent, EventBus } from '../../src/actors/event-bus.ts';
+import { herderEvent } from '../../src/runtime/events.ts';
+import { exitData } from '../../src/runtime/supervision.ts';
 import { ROOT } from '../helpers/cli.ts';
 
 describe('EventBus', () => {
@@ -16,15 +18,25 @@ describe('EventBus', () => {
       throw new Error('broken sink');
     });
     const stop = bus.subscribe((e) => b.push(e.kind));
-    bus.publish('feed', 'start', 'started, pid 1');
-    bus.publish('feed', 'exit', 'exited normally after 2s');
+    bus.publish(herderEvent('feed', 'start', { pid: 1, run: null }));
+    bus.publish(herderEvent('feed', 'exit', exitData('normal', 2_000, { kind: 'normal' })));
     stop();
-    bus.publish('_herder', 'run_end', 'finished');
+    bus.publish(herderEvent('_herder', 'run_end', { status: 'finished', reason: 'every actor finished' }));
+    // Each sink gets the fields and the line rendered from them, once, at the bus.
     expect(a.map((e) => [e.process, e.kind, e.detail])).toEqual([
       ['feed', 'start', 'started, pid 1'],
       ['feed', 'exit', 'exited normally after 2s'],
-      ['_herder', 'run_end', 'finished'],
+      ['_herder', 'run_end', 'finished: every actor finished'],
     ]);
+    expect(a[1]?.data).toEqual({
+      cause: 'normal',
+      ran_ms: 2_000,
+      code: 0,
+      signal: null,
+      error_type: null,
+      message: null,
+      during: null,
+    });
     expect(b).toEqual(['start', 'exit']);
     expect(errors).toHaveLength(1);
   });

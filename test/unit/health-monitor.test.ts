@@ -52,7 +52,7 @@ function monitor(actors: LiveActor[], protection = false) {
 }
 
 const kinds = (actions: readonly MonitorAction[]) =>
-  actions.map((a) => (a.type === 'event' ? `event ${a.kind}` : a.type));
+  actions.map((a) => (a.type === 'event' ? `event ${a.event.kind}` : a.type));
 const over = { rssMb: 150, cpuPercent: 1, numFds: 5 };
 
 describe('the health monitor returns what to do', () => {

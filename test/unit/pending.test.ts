@@ -120,10 +120,12 @@ describe('queued records over the written status', () => {
 
   it('queued events and lines come without a row id, filtered as the query asks', () => {
     const queued: LogRecord[] = [
-      { t: 'event', ts: 1, process: 'feed', kind: 'start', detail: 'started' },
+      { t: 'event', ts: 1, process: 'feed', kind: 'start', detail: 'started', data: '{"pid":null,"run":null}' },
       { t: 'state', row: row('feed') },
     ];
-    expect(pendingEvents(queued)).toEqual([{ id: null, ts: 1, process: 'feed', kind: 'start', detail: 'started' }]);
+    expect(pendingEvents(queued)).toEqual([
+      { id: null, ts: 1, process: 'feed', kind: 'start', detail: 'started', data: { pid: null, run: null } },
+    ]);
     const out: OutputRecord[] = [
       { t: 'output', ts: 1, process: 'feed', pid: 10, stream: 'stdout', text: 'a\nb\nc', count: 3 },
       { t: 'output', ts: 2, process: 'other', pid: 11, stream: 'stdout', text: 'x', count: 1 },

@@ -6,6 +6,8 @@
  * processes and no real time: scenarios read as "start, crash, advance".
  */
 import { ManualClock, type TimerHandle } from '../../src/runtime/clock.ts';
+import { renderEvent } from '../../src/runtime/event-text.ts';
+import type { EventData } from '../../src/runtime/events.ts';
 import type { SupervisorSpec } from '../../src/runtime/spec.ts';
 import {
   type Answer,
@@ -202,8 +204,16 @@ export function stops(fx: readonly Effect[]): string[] {
   return fx.flatMap((e) => (e.type === 'stop' ? [`${e.child}:${e.mode}`] : []));
 }
 
+/** The events of `kind` among `fx`, with the line the renderer makes of each. */
 export function events(fx: readonly Effect[], kind: EventKind): { process: string; detail: string }[] {
-  return fx.flatMap((e) => (e.type === 'event' && e.kind === kind ? [{ process: e.process, detail: e.detail }] : []));
+  return fx.flatMap((e) =>
+    e.type === 'event' && e.event.kind === kind ? [{ process: e.event.process, detail: renderEvent(e.event) }] : [],
+  );
+}
+
+/** The fields of the events of `kind` among `fx`. */
+export function eventData<K extends EventKind>(fx: readonly Effect[], kind: K): EventData[K][] {
+  return fx.flatMap((e) => (e.type === 'event' && e.event.kind === kind ? [e.event.data as EventData[K]] : []));
 }
 
 export function errors(fx: readonly Effect[]): { process: string; errorType: string }[] {

@@ -2,7 +2,9 @@
  * classify.ts: what an exit means, from the child's status when it ended,
  * before any policy acts on it. Pure: no draft, no clock.
  */
+
 import { describe, expect, it } from 'vitest';
+import { exitText } from '../../src/runtime/event-text.ts';
 import {
   type ChildStatus,
   classifyExit,
@@ -23,15 +25,37 @@ const running: ChildStatus = { tag: 'running', since: 0, paused: null };
 const stopping = (cause: StopCause): ChildStatus => ({ tag: 'stopping', since: 0, cause });
 
 describe('failureOf: the error row and the exit event of a failure', () => {
-  it.each<{ exit: Exit; errorType: string; summary: string }>([
-    { exit: exits.crash('ValueError', 2), errorType: 'ValueError', summary: 'exited with code 2 after 1.5s' },
-    { exit: exits.killed('SIGKILL'), errorType: 'signal', summary: 'killed by SIGKILL after 1.5s' },
-    { exit: exits.escalation(), errorType: 'escalation', summary: 'failed with escalation after 1.5s' },
-    { exit: exits.oom(), errorType: 'oom', summary: 'ran out of memory after 1.5s' },
-    { exit: exits.startFailed(), errorType: 'spawn_error', summary: 'could not start: ENOENT' },
-  ])('$summary', ({ exit, errorType, summary }) => {
+  it.each<{ exit: Exit; errorType: string; fields: object; summary: string }>([
+    {
+      exit: exits.crash('ValueError', 2),
+      errorType: 'ValueError',
+      fields: { cause: 'crash', code: 2, signal: null, error_type: 'ValueError' },
+      summary: 'exited with code 2 after 1.5s',
+    },
+    {
+      exit: exits.killed('SIGKILL'),
+      errorType: 'signal',
+      fields: { cause: 'crash', code: null, signal: 'SIGKILL' },
+      summary: 'killed by SIGKILL after 1.5s',
+    },
+    {
+      exit: exits.escalation(),
+      errorType: 'escalation',
+      fields: { cause: 'crash', code: null, signal: null, error_type: 'escalation' },
+      summary: 'failed with escalation after 1.5s',
+    },
+    { exit: exits.oom(), errorType: 'oom', fields: { cause: 'oom' }, summary: 'ran out of memory after 1.5s' },
+    {
+      exit: exits.startFailed(),
+      errorType: 'spawn_error',
+      fields: { cause: 'start_failed', message: 'ENOENT' },
+      summary: 'could not start: ENOENT',
+    },
+  ])('$summary', ({ exit, errorType, fields, summary }) => {
     if (exit.kind === 'normal') throw new Error('a normal exit is no failure');
-    expect(failureOf(exit, 1_500)).toMatchObject({ errorType, summary });
+    const f = failureOf(exit, 1_500);
+    expect(f).toMatchObject({ errorType, exit: { ran_ms: 1_500, ...fields } });
+    expect(exitText(f.exit)).toBe(summary);
   });
 });
 
@@ -60,7 +84,10 @@ describe('classifyExit', () => {
       child: feed,
       status: { tag: 'stopping', since: 0, cause: 'fail', failure: { errorType: 'health', message: 'low' } },
       exit: exits.killed('SIGTERM'),
-      meaning: { kind: 'failure', failure: { errorType: 'health', summary: 'stopped by herder (low) after 1s' } },
+      meaning: {
+        kind: 'failure',
+        failure: { errorType: 'health', exit: { cause: 'fail', message: 'low', ran_ms: 1_000 } },
+      },
     },
     {
       what: 'stopped at a shutdown, by its signal',
@@ -83,7 +110,7 @@ describe('classifyExit', () => {
       exit: exits.crashBeforeStop('ValueError'),
       meaning: {
         kind: 'failure',
-        failure: { errorType: 'ValueError', summary: 'exited with code 1 after 1s (its run failed during shutdown)' },
+        failure: { errorType: 'ValueError', exit: { cause: 'crash', code: 1, during: 'shutdown' } },
       },
     },
     {

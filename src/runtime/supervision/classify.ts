@@ -6,15 +6,30 @@
  */
 import { formatMs } from '../duration.ts';
 import { assertNever } from '../errors.ts';
+import type { ExitCause, ExitData } from '../events.ts';
 import type { ChildState, ChildStatus, Exit, StopCause } from './state.ts';
 import { isLoop } from './state.ts';
 
-/** A failure as it is recorded: its error row (type, message, context) and the exit event's summary. */
+/** A failure as it is recorded: its error row (type, message, context) and its exit event's fields. */
 export interface Failure {
   readonly errorType: string;
   readonly message: string;
   readonly context: string;
-  readonly summary: string;
+  readonly exit: ExitData;
+}
+
+/** An exit event's fields; `code` and `signal` from the exit itself. */
+export function exitData(cause: ExitCause, ran: number, exit: Exit | null, more: Partial<ExitData> = {}): ExitData {
+  return {
+    cause,
+    ran_ms: Math.round(ran),
+    code: exit === null ? null : exit.kind === 'normal' ? 0 : exit.kind === 'crash' ? exit.code : null,
+    signal: exit?.kind === 'crash' ? exit.signal : null,
+    error_type: null,
+    message: null,
+    during: null,
+    ...more,
+  };
 }
 
 /** The causes of a stop whose exit is never a failure. */
@@ -31,38 +46,35 @@ export type ExitMeaning =
   | { readonly kind: 'stopped'; readonly cause: AskedCause; readonly signal: string | null };
 
 export function failureOf(exit: Exclude<Exit, { kind: 'normal' }>, ran: number): Failure {
-  const after = `after ${formatMs(ran)}`;
   switch (exit.kind) {
-    case 'crash': {
-      const how =
-        exit.signal !== null
-          ? `killed by ${exit.signal}`
-          : exit.code !== null
-            ? `exited with code ${exit.code}`
-            : `failed with ${exit.errorType}`;
-      return { errorType: exit.errorType, message: exit.message, context: exit.context, summary: `${how} ${after}` };
-    }
+    case 'crash':
+      return {
+        errorType: exit.errorType,
+        message: exit.message,
+        context: exit.context,
+        exit: exitData('crash', ran, exit, { error_type: exit.errorType }),
+      };
     case 'oom':
-      return { errorType: 'oom', message: exit.message, context: exit.context, summary: `ran out of memory ${after}` };
+      return { errorType: 'oom', message: exit.message, context: exit.context, exit: exitData('oom', ran, exit) };
     case 'start_failed':
       return {
         errorType: exit.errorType,
         message: exit.message,
         context: '',
-        summary: `could not start: ${exit.message}`,
+        exit: exitData('start_failed', ran, exit, { error_type: exit.errorType, message: exit.message }),
       };
     default:
       return assertNever(exit, 'exit kind');
   }
 }
 
-export function timeoutFailure(c: ChildState, ran: number): Failure {
+export function timeoutFailure(c: ChildState, ran: number, exit: Exit | null = null): Failure {
   const limit = c.spec.kind === 'worker' ? (c.spec.runTimeoutMs ?? 0) : 0;
   return {
     errorType: 'timeout',
     message: `run took longer than run_timeout (${formatMs(limit)})`,
     context: '',
-    summary: `stopped by run_timeout after ${formatMs(ran)}`,
+    exit: exitData('timeout', ran, exit),
   };
 }
 
@@ -74,13 +86,17 @@ export function classifyExit(c: ChildState, status: ChildStatus, exit: Exit, ran
   const cause = status.cause;
   switch (cause) {
     case 'timeout':
-      return { kind: 'failure', failure: timeoutFailure(c, ran) };
+      return { kind: 'failure', failure: timeoutFailure(c, ran, exit) };
     case 'fail': {
       const message = status.failure?.message ?? 'stopped by herder';
-      const summary = `stopped by herder (${message}) after ${formatMs(ran)}`;
       return {
         kind: 'failure',
-        failure: { errorType: status.failure?.errorType ?? 'fail', message, context: '', summary },
+        failure: {
+          errorType: status.failure?.errorType ?? 'fail',
+          message,
+          context: '',
+          exit: exitData('fail', ran, exit, { message }),
+        },
       };
     }
     case 'shutdown':
@@ -89,7 +105,7 @@ export function classifyExit(c: ChildState, status: ChildStatus, exit: Exit, ran
       if (cause === 'shutdown' && exit.kind === 'crash' && exit.beforeStopSignal === true && isLoop(c)) {
         // A loop job allowed to finish its run failed on its own: recorded like any failure (and not restarted).
         const f = failureOf(exit, ran);
-        return { kind: 'failure', failure: { ...f, summary: `${f.summary} (its run failed during ${cause})` } };
+        return { kind: 'failure', failure: { ...f, exit: { ...f.exit, during: cause } } };
       }
       if (exit.kind === 'normal' && isLoop(c)) return { kind: 'finished_run', cause };
       return { kind: 'stopped', cause, signal: exit.kind === 'crash' ? exit.signal : null };

@@ -64,7 +64,7 @@ export function decideCommand(s: SupervisorState, op: CommandOp, name: string): 
 export function onCommand(d: Draft, op: CommandOp, name: string, by: string): Answer {
   const decision = decideCommand(d.s, op, name);
   if (decision.child === undefined) return decision.answer;
-  d.event(name, 'command', `${op} (by ${by})`);
+  d.event(name, 'command', { op, by });
   carryOut(d, decision.child, op);
   return decision.answer;
 }

@@ -4,6 +4,7 @@
  * order. A transition makes one draft and hands back its state and effects,
  * so the state passed in is never changed.
  */
+import { type EventData, herderEvent } from '../events.ts';
 import type { Answer, Effect, EventKind, StepContext } from './messages.ts';
 import { timerKeys } from './messages.ts';
 import type { ChildState, StopCause, StopFailure, StopMode, SupervisorState } from './state.ts';
@@ -28,8 +29,8 @@ export class Draft {
     return this.s.children.find((c) => c.spec.name === name);
   }
 
-  event(process: string, kind: EventKind, detail: string): void {
-    this.fx.push({ type: 'event', process, kind, detail });
+  event<K extends EventKind>(process: string, kind: K, data: EventData[K]): void {
+    this.fx.push({ type: 'event', event: herderEvent(process, kind, data) });
   }
 
   error(process: string, f: { readonly errorType: string; readonly message: string; readonly context: string }): void {

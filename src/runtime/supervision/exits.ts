@@ -7,7 +7,7 @@
  */
 import { formatMs } from '../duration.ts';
 import { assertNever } from '../errors.ts';
-import { type AskedCause, classifyExit } from './classify.ts';
+import { type AskedCause, classifyExit, exitData } from './classify.ts';
 import type { Draft } from './draft.ts';
 import { leaveGroup, rejoinGroup } from './groups.ts';
 import { afterLoopRun } from './loops.ts';
@@ -36,16 +36,16 @@ export function onExited(d: Draft, name: string, exit: Exit): void {
       afterFailure(d, c, meaning.failure, ran);
       break;
     case 'normal':
-      afterNormalExit(d, c, ran);
+      afterNormalExit(d, c, ran, exit);
       break;
     case 'finished_run':
       c.failures = 0;
       c.successes += 1;
-      d.event(name, 'exit', `exited normally after ${formatMs(ran)} (finished its run during ${meaning.cause})`);
+      d.event(name, 'exit', exitData('finished_run', ran, exit, { during: meaning.cause }));
       c.status = { tag: 'stopped', why: meaning.cause };
       break;
     case 'stopped':
-      afterAskedStop(d, c, meaning.cause, meaning.signal, ran);
+      afterAskedStop(d, c, meaning.cause, ran, exit);
       break;
     default:
       assertNever(meaning, 'exit meaning');
@@ -53,8 +53,8 @@ export function onExited(d: Draft, name: string, exit: Exit): void {
   d.touch(c);
 }
 
-function afterNormalExit(d: Draft, c: ChildState, ran: number): void {
-  d.event(c.spec.name, 'exit', `exited normally after ${formatMs(ran)}`);
+function afterNormalExit(d: Draft, c: ChildState, ran: number, exit: Exit): void {
+  d.event(c.spec.name, 'exit', exitData('normal', ran, exit));
   if (c.spec.kind === 'supervisor') {
     c.status = { tag: 'stopped', why: 'all of its children finished' };
     return;
@@ -64,25 +64,22 @@ function afterNormalExit(d: Draft, c: ChildState, ran: number): void {
 }
 
 /** It ended as herder asked: never a failure; what follows depends on why it was asked to stop. */
-function afterAskedStop(d: Draft, c: ChildState, cause: AskedCause, signal: string | null, ran: number): void {
+function afterAskedStop(d: Draft, c: ChildState, cause: AskedCause, ran: number, exit: Exit): void {
   const name = c.spec.name;
+  d.event(name, 'exit', exitData(cause, ran, exit));
   switch (cause) {
     case 'sibling':
-      d.event(name, 'exit', `stopped for a restart of its group after ${formatMs(ran)}`);
       rejoinGroup(d, c);
       return;
     case 'removed':
-      d.event(name, 'exit', `stopped: removed from the config (after ${formatMs(ran)})`);
       c.status = { tag: 'stopped', why: REMOVED };
       return;
     case 'reconfigured':
-      d.event(name, 'exit', `stopped to start with its new config (after ${formatMs(ran)})`);
       c.failures = 0;
       if (d.s.phase === 'running') d.startChild(c);
       else c.status = { tag: 'stopped', why: 'shutdown' };
       return;
     case 'user_restart':
-      d.event(name, 'exit', `stopped for a restart asked by a person after ${formatMs(ran)}`);
       c.failures = 0;
       c.restarts += 1;
       if (d.s.phase === 'running') d.startChild(c);
@@ -90,12 +87,9 @@ function afterAskedStop(d: Draft, c: ChildState, cause: AskedCause, signal: stri
       return;
     case 'shutdown':
     case 'user':
-    case 'escalation': {
-      const by = signal === null ? '' : ` (${signal})`;
-      d.event(name, 'exit', `stopped by herder (${cause})${by} after ${formatMs(ran)}`);
+    case 'escalation':
       c.status = { tag: 'stopped', why: cause };
       return;
-    }
     default:
       assertNever(cause, 'stop cause');
   }

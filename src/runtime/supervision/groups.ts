@@ -111,7 +111,7 @@ export function scheduleRestart(d: Draft, c: ChildState): void {
   }
   // Stop in reverse start order, as OTP does.
   for (const m of toStop.reverse()) {
-    d.event(m.spec.name, 'stop', `restarting with ${c.spec.name} (${d.s.spec.strategy})`);
+    d.event(m.spec.name, 'stop', { reason: 'sibling', sibling: c.spec.name, strategy: d.s.spec.strategy });
     d.requestStop(m, 'sibling', 'terminate');
   }
   c.status = { tag: 'restarting', dueAt, group: id };
@@ -119,15 +119,16 @@ export function scheduleRestart(d: Draft, c: ChildState): void {
   const group: RestartGroup = { id, members: kept, dueAt, fired: false };
   d.s.groups.push(group);
   const others = kept.filter((n) => n !== c.spec.name);
-  const limit = c.spec.maxRestarts > 0 ? ` of ${c.spec.maxRestarts}` : '';
-  const withOthers = others.length > 0 ? `, with ${others.join(', ')} (${d.s.spec.strategy})` : '';
-  // An early exit 0 is counted like a failure (flapping), but it is not a crash: say so.
-  const early = c.earlyExit ? `: exited 0 before staying up ${formatMs(c.spec.resetAfterMs)}` : '';
-  d.event(
-    c.spec.name,
-    'restart',
-    `restart in ${formatMs(dueAt - d.ctx.now)} (failure ${c.failures}${limit} in a row${early}${withOthers})`,
-  );
+  // An early exit 0 is counted like a failure (flapping), but it is not a crash: the event says so.
+  d.event(c.spec.name, 'restart', {
+    delay_ms: dueAt - d.ctx.now,
+    failures_in_row: c.failures,
+    max_restarts: c.spec.maxRestarts > 0 ? c.spec.maxRestarts : null,
+    reason: c.earlyExit ? 'early_exit' : 'failure',
+    reset_after_ms: c.earlyExit ? c.spec.resetAfterMs : null,
+    with: others,
+    strategy: d.s.spec.strategy,
+  });
   if (dueAt > d.ctx.now) {
     d.setTimer(timerKeys.group(id), dueAt - d.ctx.now);
   } else {

@@ -18,21 +18,17 @@ export const DEFER_RETRY_MS = 5_000;
 /** A loop job's first run of this herder, at the time its schedule says. */
 export function resumeLoop(d: Draft, c: ChildState, point: ResumePoint): void {
   const name = c.spec.name;
-  const at = `${new Date(point.dueWall).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
   const ms = Math.round(point.dueWall - d.ctx.wall);
+  const wait = { next_at: point.dueWall, pattern: null, streak: null, from: point.from };
   if (ms <= 0) {
-    d.event(
-      name,
-      'loop_wait',
-      `next run now (resuming ${point.from}: its run due at ${at} was missed while herder was down)`,
-    );
+    d.event(name, 'loop_wait', { ...wait, next_in_ms: 0, reason: 'missed' });
     d.startChild(c);
     return;
   }
   c.status = { tag: 'loop_wait', dueAt: d.ctx.now + ms };
   c.nextRunWall = point.dueWall;
   d.setTimer(timerKeys.loop(name), ms);
-  d.event(name, 'loop_wait', `next run in ${formatMs(ms)} (resuming ${point.from}: due at ${at})`);
+  d.event(name, 'loop_wait', { ...wait, next_in_ms: ms, reason: 'resumed' });
   d.touch(c);
 }
 
@@ -54,11 +50,14 @@ export function afterLoopRun(d: Draft, c: ChildState, intervalMs: number): void 
   c.status = { tag: 'loop_wait', dueAt: d.ctx.now + ms };
   c.nextRunWall = d.ctx.wall + ms;
   d.setTimer(timerKeys.loop(name), ms);
-  const why =
-    pattern === null
-      ? ''
-      : ` (backing off: error pattern ${pattern}, ${c.patternStreak} run${c.patternStreak === 1 ? '' : 's'} in a row)`;
-  d.event(name, 'loop_wait', `next run in ${formatMs(ms)}${why}`);
+  d.event(name, 'loop_wait', {
+    next_in_ms: ms,
+    next_at: c.nextRunWall,
+    reason: pattern === null ? 'interval' : 'backoff',
+    pattern,
+    streak: pattern === null ? null : c.patternStreak,
+    from: null,
+  });
 }
 
 /** A loop job's next run is due: it starts, unless the machine is under pressure. */
@@ -66,11 +65,7 @@ export function onLoopTimer(d: Draft, name: string): void {
   const c = d.child(name);
   if (c === undefined || d.s.phase !== 'running' || c.status.tag !== 'loop_wait') return;
   if (d.s.deferStarts) {
-    d.event(
-      name,
-      'deferred',
-      `next run deferred: the machine is under pressure; trying again in ${formatMs(DEFER_RETRY_MS)}`,
-    );
+    d.event(name, 'deferred', { retry_in_ms: DEFER_RETRY_MS });
     d.setTimer(timerKeys.loop(name), DEFER_RETRY_MS);
     return;
   }
@@ -80,7 +75,7 @@ export function onLoopTimer(d: Draft, name: string): void {
 export function onTimeoutTimer(d: Draft, name: string): void {
   const c = d.child(name);
   if (c !== undefined && c.status.tag === 'running' && c.spec.kind === 'worker') {
-    d.event(name, 'timeout', `run_timeout of ${formatMs(c.spec.runTimeoutMs ?? 0)} reached; stopping`);
+    d.event(name, 'timeout', { run_timeout_ms: c.spec.runTimeoutMs ?? 0 });
     d.requestStop(c, 'timeout', 'terminate');
   }
 }

@@ -6,7 +6,7 @@
  * the state that acts on it, as OTP's supervisor answers `restart_child` from
  * its own state.
  */
-import type { EventKind as RunEventKind } from '../events.ts';
+import type { HerderEvent, EventKind as RunEventKind } from '../events.ts';
 import type { SupervisorSpec } from '../spec.ts';
 import type { Exit, Pause, ResumePoint, StopMode } from './state.ts';
 
@@ -83,7 +83,7 @@ export type Effect =
   | { readonly type: 'signal'; readonly child: string; readonly signal: 'freeze' | 'thaw' }
   | { readonly type: 'set_timer'; readonly key: string; readonly ms: number }
   | { readonly type: 'cancel_timer'; readonly key: string }
-  | { readonly type: 'event'; readonly process: string; readonly kind: EventKind; readonly detail: string }
+  | { readonly type: 'event'; readonly event: HerderEvent }
   | {
       readonly type: 'error';
       readonly process: string;

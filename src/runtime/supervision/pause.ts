@@ -6,17 +6,11 @@
  * a shutdown of a paused child thaws it first (draft.requestStop), and its
  * exit ends the pause. Protection resumes only what it paused itself.
  */
+import { pauseWho } from '../event-text.ts';
 import { requested } from './commands.ts';
 import type { Draft } from './draft.ts';
 import type { Answer } from './messages.ts';
 import type { ChildState, Pause } from './state.ts';
-
-const SOURCE = { person: 'by', limit: 'limit:', pressure: 'protection:' } as const;
-
-/** How an event and an answer say who paused: "by uid 1000", "limit: memory …", "protection: …". */
-export function pauseWho(p: Pause): string {
-  return `${SOURCE[p.by]} ${p.reason}`;
-}
 
 type Decision =
   | { readonly answer: Extract<Answer, { kind: 'done' }>; readonly child: ChildState }
@@ -51,7 +45,7 @@ export function onPause(d: Draft, op: 'pause' | 'resume', name: string, p: Pause
   if (c === undefined || c.status.tag !== 'running') return decision.answer;
   c.status = { ...c.status, paused: op === 'pause' ? p : null };
   d.fx.push({ type: 'signal', child: name, signal: op === 'pause' ? 'freeze' : 'thaw' });
-  d.event(name, op, pauseWho(p));
+  d.event(name, op, { by: p.by, reason: p.reason });
   d.touch(c);
   return decision.answer;
 }

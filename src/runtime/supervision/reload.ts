@@ -11,6 +11,7 @@
  *   reload, so that a command for it says why it cannot run;
  * - the rest: left alone, running or waiting as they were.
  */
+import { reloadText } from '../event-text.ts';
 import type { ChildSpec, SupervisorSpec } from '../spec.ts';
 import type { Draft } from './draft.ts';
 import type { Answer } from './messages.ts';
@@ -47,13 +48,7 @@ export function diffReload(before: SupervisorSpec, after: SupervisorSpec): Reloa
 
 /** The diff in one line: "added d; changed c; removed b; 1 unchanged". */
 export function describeReload(diff: ReloadDiff): string {
-  const list = (what: string, names: readonly string[]) => (names.length === 0 ? [] : [`${what} ${names.join(', ')}`]);
-  return [
-    ...list('added', diff.added),
-    ...list('changed', diff.changed),
-    ...list('removed', diff.removed),
-    `${diff.unchanged} unchanged`,
-  ].join('; ');
+  return reloadText(diff);
 }
 
 /**
@@ -112,6 +107,6 @@ export function onReconfigure(d: Draft, spec: SupervisorSpec, by: string): Answe
   d.s.children = next;
   for (const c of added) d.startChild(c);
   const detail = describeReload(diff);
-  d.event(d.s.spec.name, 'reload', `${detail} (by ${by})`);
+  d.event(d.s.spec.name, 'reload', { ...diff, by });
   return { kind: 'done', detail };
 }

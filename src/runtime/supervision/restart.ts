@@ -5,6 +5,8 @@
  * max_restarts, the "exits 0 quickly" hint, and failures herder itself asks
  * for (an error pattern, a health or limit action).
  */
+import { renderEvent } from '../event-text.ts';
+import { herderEvent } from '../events.ts';
 import type { Failure } from './classify.ts';
 import type { Draft } from './draft.ts';
 import { scheduleRestart } from './groups.ts';
@@ -18,7 +20,7 @@ export const QUICK_EXITS_FOR_HINT = 3;
 /** It failed (crash, oom, a failed start, a timeout, a failure herder asked for): recorded, then maybe restarted. */
 export function afterFailure(d: Draft, c: ChildState, f: Failure, ran: number): void {
   const name = c.spec.name;
-  d.event(name, 'exit', f.summary);
+  d.event(name, 'exit', f.exit);
   d.error(name, f);
   c.quickExits = 0; // the hint is for clean exits in a row
   c.patternPending = null;
@@ -49,7 +51,7 @@ export function afterContinuousExit(d: Draft, c: ChildState, ran: number): void 
     c.quickExits += 1;
     if (c.quickExits >= QUICK_EXITS_FOR_HINT && !c.hinted) {
       c.hinted = true;
-      d.event(name, 'hint', 'exits 0 quickly; if it is a one-shot script, set requires_loop: true');
+      d.event(name, 'hint', { quick_exits: c.quickExits });
     }
   } else {
     c.quickExits = 0;
@@ -68,10 +70,11 @@ export function afterContinuousExit(d: Draft, c: ChildState, ran: number): void 
 function giveUpIfExhausted(d: Draft, c: ChildState, why: string): boolean {
   const max = c.spec.maxRestarts;
   if (max <= 0 || c.failures <= max) return false;
-  const reason = `gave up after ${c.failures} failures in a row (max_restarts ${max}); ${why}`;
+  const data = { failures_in_row: c.failures, max_restarts: max, reason: why };
+  const reason = renderEvent(herderEvent(c.spec.name, 'giveup', data));
   c.status = { tag: 'fatal', reason };
   c.nextRunWall = null;
-  d.event(c.spec.name, 'giveup', reason);
+  d.event(c.spec.name, 'giveup', data);
   d.error(c.spec.name, { errorType: 'giveup', message: reason, context: '' });
   return true;
 }
@@ -85,6 +88,6 @@ export function onFail(d: Draft, name: string, errorType: string, message: strin
   const c = d.child(name);
   if (c === undefined || c.status.tag !== 'running' || d.s.phase !== 'running') return;
   d.cancelRunTimeout(c);
-  d.event(name, 'stop', `restarting it: ${message}`);
+  d.event(name, 'stop', { reason: 'fail', message });
   d.requestStop(c, 'fail', 'terminate', { errorType, message });
 }

@@ -18,7 +18,7 @@ export function onShutdown(d: Draft, mode: StopMode, reason: string): void {
   }
   if (d.s.phase !== 'running') return;
   d.s.phase = 'stopping';
-  d.event(d.s.spec.name, 'shutdown', reason);
+  d.event(d.s.spec.name, 'shutdown', { reason });
   stopAll(d, mode, 'shutdown');
 }
 
@@ -26,7 +26,7 @@ export function onShutdown(d: Draft, mode: StopMode, reason: string): void {
 export function giveUp(d: Draft, reason: string): void {
   d.s.phase = 'escalating';
   d.s.escalation = reason;
-  d.event(d.s.spec.name, 'escalate', `supervisor gives up: ${reason}`);
+  d.event(d.s.spec.name, 'escalate', { reason });
   stopAll(d, 'terminate', 'escalation');
 }
 
@@ -85,7 +85,7 @@ export function checkDone(d: Draft): void {
       return;
     case 'running':
       d.s.phase = 'done';
-      d.event(d.s.spec.name, 'finished', 'no child is left to run');
+      d.event(d.s.spec.name, 'finished', {});
       d.fx.push({ type: 'done', outcome: 'finished' });
       return;
     case 'idle':

@@ -71,8 +71,7 @@ function onStarted(d: Draft, name: string, pid: number | null): void {
   const c = d.child(name);
   if (c === undefined || !isLive(c.status)) return;
   c.pid = pid;
-  const what = pid === null ? 'started' : `started, pid ${pid}`;
-  d.event(name, 'start', isLoop(c) ? `${what} (run ${c.runs})` : what);
+  d.event(name, 'start', { pid, run: isLoop(c) ? c.runs : null });
   d.touch(c);
 }
 
