@@ -14,6 +14,8 @@
  * the first such line; it is never fatal. Thread actors send the same through
  * ctx.heartbeat(), ctx.reportHealth() and ctx.reportError().
  */
+import type { Clock } from '../runtime/clock.ts';
+import { assertNever } from '../runtime/errors.ts';
 export const HEALTH_PROTOCOL = 'herder.health/1';
 export const HEALTH_FD = 3;
 
@@ -75,5 +77,45 @@ export function freshSignals(): ActorSignals {
     selfHealthDetail: '',
     badLines: 0,
     patternCounts: null,
+  };
+}
+
+/**
+ * What a host does with each line of an actor's health channel: heartbeats
+ * and progress are signs of life, a self-reported score is kept, an error is
+ * recorded; a line that is no health message is reported once (`bad`), then
+ * only counted.
+ */
+export function healthHandler(
+  signals: ActorSignals,
+  clock: Clock,
+  reportError: (errorType: string, message: string, context: string) => void,
+  bad: (raw: string) => void,
+): (m: HealthMessage | null, raw: string) => void {
+  return (m, raw) => {
+    if (m === null) {
+      signals.badLines++;
+      if (signals.badLines === 1) bad(raw);
+      return;
+    }
+    switch (m.type) {
+      case 'heartbeat':
+        signals.lastActivity = clock.now();
+        signals.lastHeartbeatWall = clock.wall();
+        return;
+      case 'progress':
+        signals.lastActivity = clock.now();
+        signals.progress = m.value;
+        return;
+      case 'health':
+        signals.selfHealth = m.score;
+        signals.selfHealthDetail = m.detail;
+        return;
+      case 'error':
+        reportError(m.errorType, m.message, m.context);
+        return;
+      default:
+        assertNever(m, 'health message');
+    }
   };
 }

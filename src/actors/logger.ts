@@ -11,19 +11,8 @@
  *   is kept and retried with backoff; nothing is thrown away for a passing fault.
  * - If the logging thread dies it is restarted and reattached to the run.
  */
-import { Worker } from 'node:worker_threads';
-import { type Remote, wrap } from 'comlink';
-import { pendingEvents, pendingLines, withPending } from '../record/pending.ts';
-import {
-  type ActorDetail,
-  DETAIL_ERRORS,
-  DETAIL_LINES,
-  type EventRow,
-  type LogLine,
-  type LogQuery,
-  type StatusDoc,
-  type Unwritten,
-} from '../record/queries.ts';
+import { pendingEvents, pendingLines, withPending, withPendingDetail } from '../record/pending.ts';
+import type { ActorDetail, EventRow, LogLine, LogQuery, StatusDoc, Unwritten } from '../record/queries.ts';
 import {
   type LogRecord,
   type OutputRecord,
@@ -35,21 +24,16 @@ import {
 import type { RunReport } from '../record/report-data.ts';
 import type { PastSchedule, UnfinishedRun } from '../record/runs.ts';
 import type { Clock, TimerHandle } from '../runtime/clock.ts';
-import { formatMs } from '../runtime/duration.ts';
-import { type ErrorCode, HerderError } from '../runtime/errors.ts';
 import { HERDER } from '../runtime/events.ts';
-import type { LoggerService, OpenParams, Result } from './logger-worker.ts';
-import { nodeEndpoint, WORKER_EXEC_ARGV } from './worker-support.ts';
+import { LoggerThread } from './logger-thread.ts';
+import type { OpenParams, Result } from './logger-worker.ts';
+import { nextRetryMs, outageBegins, outageEnds, type WriteFailure } from './write-outage.ts';
 
 const FLUSH_DELAY_MS = 50;
 const BATCH_RECORDS = 2_000;
 /** Output lines per transaction: small enough that events and status never wait long behind a flood. */
 const BATCH_LINES = 5_000;
 const DROP_REPORT_EVERY_MS = 5_000;
-const RETRY_FIRST_MS = 500;
-const RETRY_MAX_MS = 30_000;
-const RETRY_FULL_MS = 1_000;
-const MAX_THREAD_RESTARTS = 3;
 /** How long the final flush keeps retrying a failing write before it reports the rest lost. */
 const FINAL_RETRY_BUDGET_MS = 10_000;
 /** How long a report waits for the records queued before it; past that it reads what is written. */
@@ -63,32 +47,8 @@ interface QueuedOutput {
   readonly bytes: number;
 }
 
-class LoggerThreadDied extends Error {}
-
-/** How the current logging thread ended (null while it runs), and the calls waiting on it meanwhile. */
-interface ThreadEnd {
-  error: LoggerThreadDied | null;
-  readonly calls: Set<(e: Error) => void>;
-}
-
-/** Writes that fail, from the first failure until one succeeds again. */
-interface WriteFailure {
-  readonly code: string;
-  readonly message: string;
-  /** Monotonic, for the outage's length; and wall-clock seconds, for what status shows. */
-  readonly since: number;
-  readonly sinceTs: number;
-}
-
-function unwrap<T>(r: Result<T>): T {
-  if (r.ok) return r.value;
-  throw new HerderError(r.code as ErrorCode, r.message);
-}
-
 export class Logger {
-  private worker!: Worker;
-  private api!: Remote<LoggerService>;
-  private died!: ThreadEnd;
+  private readonly thread: LoggerThread;
   private control: LogRecord[] = [];
   private outputQueue: QueuedOutput[] = [];
   private pendingBytes = 0;
@@ -103,10 +63,7 @@ export class Logger {
   /** Output entries at the head of the queue that are being written right now. */
   private inFlightOutputs = 0;
   private failure: WriteFailure | null = null;
-  private threadRestarts = 0;
-  private params: OpenParams | null = null;
   private runId = 0;
-  private finishing = false;
   linesWritten = 0;
 
   constructor(
@@ -114,73 +71,19 @@ export class Logger {
     private readonly warn: (line: string) => void,
     private readonly bufferBytes: number,
   ) {
-    this.startThread();
-  }
-
-  private startThread(): void {
-    const worker = new Worker(new URL('./logger-entry.mjs', import.meta.url), {
-      execArgv: WORKER_EXEC_ARGV,
-      resourceLimits: { maxYoungGenerationSizeMb: 4 },
-    });
-    this.worker = worker;
-    this.api = wrap<LoggerService>(nodeEndpoint(worker));
-    const died: ThreadEnd = { error: null, calls: new Set() };
-    this.died = died;
-    worker.on('error', (e) => this.warn(`herder: the logging thread failed: ${e.message}`));
-    worker.on('exit', (code) => {
-      died.error = new LoggerThreadDied(`the logging thread stopped (exit code ${code})`);
-      for (const fail of died.calls) fail(died.error);
-      died.calls.clear();
-      if (!this.finishing && this.worker === worker) void this.restartThread(code);
-    });
-  }
-
-  private async restartThread(code: number): Promise<void> {
-    if (this.params === null || this.threadRestarts >= MAX_THREAD_RESTARTS) {
-      this.warn(
-        `herder: the logging thread stopped (exit code ${code}) and is not restarted again; records are kept in memory`,
-      );
-      return;
-    }
-    this.threadRestarts++;
-    this.warn(
-      `herder: the logging thread stopped (exit code ${code}); restarting it (${this.threadRestarts} of ${MAX_THREAD_RESTARTS})`,
+    this.thread = new LoggerThread(warn, (code) =>
+      this.error(HERDER, 'logger_restart', `the logging thread stopped (exit code ${code}) and was restarted`, ''),
     );
-    this.startThread();
-    try {
-      unwrap(await this.call<Result<null>>(() => this.api.resume(this.params as OpenParams, this.runId)));
-      this.error(HERDER, 'logger_restart', `the logging thread stopped (exit code ${code}) and was restarted`, '');
-    } catch (e) {
-      this.warn(`herder: the logging thread could not reopen the database: ${(e as Error).message}`);
-    }
-  }
-
-  /**
-   * A call into the thread that fails, rather than hangs, if the thread dies. Not a Promise.race with a promise of
-   * the thread's end: that one stays pending while the thread lives, and every race left a reaction on it holding
-   * the call's promise and answer, so memory grew with every write for as long as the run lasted.
-   */
-  private call<R>(fn: () => Promise<unknown>): Promise<R> {
-    const died = this.died;
-    if (died.error !== null) return Promise.reject(died.error);
-    return new Promise<R>((resolve, reject) => {
-      died.calls.add(reject);
-      (fn() as Promise<R>).then(resolve, reject).finally(() => died.calls.delete(reject));
-    });
   }
 
   async open(p: OpenParams): Promise<{ unfinished: UnfinishedRun[]; staleLockOf: number | null }> {
-    return unwrap(
-      await this.call<Result<{ unfinished: UnfinishedRun[]; staleLockOf: number | null }>>(() => this.api.open(p)),
-    );
+    return this.thread.ask((api) => api.open(p));
   }
 
   async begin(p: OpenParams, crashed: readonly { id: number; reason: string }[]): Promise<PastSchedule[]> {
-    const r = unwrap(
-      await this.call<Result<{ runId: number; schedules: PastSchedule[] }>>(() => this.api.begin(p, [...crashed])),
-    );
+    const r = await this.thread.ask((api) => api.begin(p, [...crashed]));
     this.runId = r.runId;
-    this.params = p;
+    this.thread.attach(p, r.runId);
     return r.schedules;
   }
 
@@ -302,7 +205,7 @@ export class Logger {
       this.inFlightOutputs = batch.records.length - batch.controlCount;
       let res: Result<number>;
       try {
-        res = await this.call<Result<number>>(() => this.api.write(batch.records));
+        res = await this.thread.call<Result<number>>((api) => api.write(batch.records));
       } catch (e) {
         res = { ok: false, code: 'HERDER_ERR_INTERNAL', message: (e as Error).message };
       }
@@ -334,33 +237,17 @@ export class Logger {
   private writeFailed(code: string, message: string): void {
     if (this.failure === null) {
       this.failure = { code, message, since: this.clock.now(), sinceTs: toTs(this.clock.wall()) };
-      const { records, lines } = this.queuedCounts();
-      const kept = `records are kept in memory (${records} queued, ${lines} output lines) and written when`;
-      this.warn(
-        code === 'HERDER_ERR_DB_FULL'
-          ? `herder: ${message}; ${kept} space returns`
-          : `herder: could not write to the database (${message}); ${kept} it accepts writes again`,
-      );
+      this.warn(outageBegins(this.failure, this.queuedCounts()));
     }
-    // A full filesystem fails a write at its first page, cheaply: try every second, to write as soon as space returns.
-    this.retryMs =
-      code === 'HERDER_ERR_DB_FULL'
-        ? RETRY_FULL_MS
-        : Math.min(RETRY_MAX_MS, this.retryMs === 0 ? RETRY_FIRST_MS : this.retryMs * 2);
+    this.retryMs = nextRetryMs(code, this.retryMs);
   }
 
   /** The outage is over: said on stderr, and recorded as the error it was. */
   private writesResumed(f: WriteFailure): void {
     this.failure = null;
-    const took = formatMs(this.clock.now() - f.since);
-    this.warn(`herder: the database accepts writes again after ${took}; nothing queued was lost`);
-    const what = f.code === 'HERDER_ERR_DB_FULL' ? 'disk_full' : 'db_write_failed';
-    this.error(
-      HERDER,
-      what,
-      `writes to the database failed for ${took} (${f.message}); the records waited in memory and were written when it recovered`,
-      `first failure at ${new Date(f.sinceTs * 1000).toISOString()}`,
-    );
+    const end = outageEnds(f, this.clock.now() - f.since);
+    this.warn(end.warning);
+    this.error(HERDER, end.errorType, end.message, end.context);
   }
 
   private unwritten(): Unwritten {
@@ -400,42 +287,15 @@ export class Logger {
    * counts each record once.
    */
   async status(): Promise<StatusDoc> {
-    const doc = unwrap(await this.call<Result<StatusDoc>>(() => this.api.status(toTs(this.clock.wall()))));
+    const doc = await this.thread.ask((api) => api.status(toTs(this.clock.wall())));
     return withPending(doc, this.control, this.unwritten());
   }
 
   /** One actor in detail, from the record and what is queued for it, at once (as status). */
   async actor(name: string): Promise<ActorDetail> {
-    const d = unwrap(await this.call<Result<ActorDetail>>(() => this.api.actor(name, toTs(this.clock.wall()))));
-    const doc = withPending(
-      {
-        format: 'herder.status/1',
-        generated_at: d.generated_at,
-        live: true,
-        run: d.run,
-        actors: [d.actor],
-        system: null,
-      },
-      this.control.filter((r) => r.t !== 'state' || r.row.process === name),
-      this.unwritten(),
-    );
-    const errors = this.control.flatMap((r) =>
-      r.t === 'error' && r.process === name
-        ? [{ ts: r.ts, type: r.errorType, message: r.message, context: r.context }]
-        : [],
-    );
-    const lines = pendingLines(
-      this.outputQueue.map((o) => o.record),
-      { process: name, limit: DETAIL_LINES },
-      () => true,
-    );
-    return {
-      ...d,
-      actor: { ...(doc.actors[0] ?? d.actor), limits: d.actor.limits },
-      errors: [...d.errors, ...errors].slice(-DETAIL_ERRORS),
-      output: [...d.output, ...lines].slice(-DETAIL_LINES),
-      unwritten: doc.unwritten,
-    };
+    const d = await this.thread.ask((api) => api.actor(name, toTs(this.clock.wall())));
+    const queuedLines = this.outputQueue.map((o) => o.record);
+    return withPendingDetail(d, this.control, queuedLines, this.unwritten());
   }
 
   /**
@@ -443,7 +303,7 @@ export class Logger {
    * With `unwritten`, lines still queued follow the written ones, without an id.
    */
   async logs(q: Omit<LogQuery, 'runId'> & { runId?: number }, unwritten = false): Promise<LogLine[]> {
-    const written = unwrap(await this.call<Result<LogLine[]>>(() => this.api.logs(q)));
+    const written = await this.thread.ask((api) => api.logs(q));
     if (!unwritten || q.afterId !== undefined || (q.runId !== undefined && q.runId !== this.runId)) return written;
     const grep = q.grep === undefined ? null : new RegExp(q.grep);
     const queued = pendingLines(
@@ -466,12 +326,12 @@ export class Logger {
       ]);
       if (timer !== null) this.clock.clearTimeout(timer);
     }
-    return unwrap(await this.call<Result<RunReport>>(() => this.api.report(toTs(this.clock.wall()))));
+    return this.thread.ask((api) => api.report(toTs(this.clock.wall())));
   }
 
   /** The newest events; with `unwritten`, those still queued follow, without an id. */
   async events(limit: number, unwritten = false): Promise<EventRow[]> {
-    const written = unwrap(await this.call<Result<EventRow[]>>(() => this.api.events(limit)));
+    const written = await this.thread.ask((api) => api.events(limit));
     return unwritten ? [...written, ...pendingEvents(this.control)].slice(-limit) : written;
   }
 
@@ -505,16 +365,10 @@ export class Logger {
       }
       await new Promise<void>((r) => this.clock.setTimeout(r, this.retryMs || FLUSH_DELAY_MS));
     }
-    this.finishing = true;
-    try {
-      unwrap(await this.call<Result<null>>(() => this.api.finish({ ...p, endedAt: toTs(this.clock.wall()) })));
-    } finally {
-      await this.worker.terminate();
-    }
+    await this.thread.end((api) => api.finish({ ...p, endedAt: toTs(this.clock.wall()) }));
   }
 
   async terminate(): Promise<void> {
-    this.finishing = true;
-    await this.worker.terminate();
+    await this.thread.end();
   }
 }

@@ -7,8 +7,8 @@
  * errors) is kept here. The supervisors are its only writers (`Registry`);
  * everyone else is handed the read-only `LiveView`.
  */
-import type { HealthSettings } from '../runtime/spec.ts';
-import type { Pause } from '../runtime/supervision.ts';
+import type { HealthSettings, WorkerSpec } from '../runtime/spec.ts';
+import type { ChildState, Pause } from '../runtime/supervision.ts';
 import { type ActorSignals, freshSignals } from './health-channel.ts';
 
 export interface ThreadUsage {
@@ -29,6 +29,19 @@ export interface LiveActor {
   readonly paused: Pause | null;
   /** Being stopped: no longer judged. */
   readonly stopping: boolean;
+}
+
+/** A running worker child as the registry shows it, from its supervisor's state. */
+export function liveActor(c: ChildState, spec: WorkerSpec): LiveActor {
+  return {
+    name: spec.name,
+    kind: spec.launch.type,
+    pid: spec.launch.type === 'process' ? c.pid : null,
+    priority: spec.priority,
+    health: spec.health,
+    paused: c.status.tag === 'running' ? c.status.paused : null,
+    stopping: c.status.tag === 'stopping',
+  };
 }
 
 /** Whatever holds the supervision tree: lists the workers running in it now. */

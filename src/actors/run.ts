@@ -15,20 +15,20 @@ import { type Clock, systemClock } from '../runtime/clock.ts';
 import { formatMs } from '../runtime/duration.ts';
 import { HerderError } from '../runtime/errors.ts';
 import { type EventData, type EventKind, herderEvent } from '../runtime/events.ts';
-import { allWorkers, type RunSpec, type SupervisorSpec } from '../runtime/spec.ts';
-import type { Exit, ResumePoint } from '../runtime/supervision.ts';
+import { allWorkers, type RunSpec } from '../runtime/spec.ts';
+import type { Exit } from '../runtime/supervision.ts';
 import { Alerter } from './alerts.ts';
 import { ControlServer, socketPathFor } from './control.ts';
 import { controlHandlers, recordConfigs } from './control-handlers.ts';
 import { EchoWriter } from './echo-writer.ts';
 import { EventBus } from './event-bus.ts';
 import { HealthMonitor } from './health-monitor.ts';
-import { killWindowMs } from './host.ts';
 import { Logger } from './logger.ts';
 import { route } from './monitor-routes.ts';
 import { Echo } from './output.ts';
 import { Reaper } from './reaper.ts';
 import { Registry } from './registry.ts';
+import { longestStop, resumePoints, runLengthNote } from './run-plan.ts';
 import { Sampler } from './sampler.ts';
 import { SupervisorActor } from './supervisor.ts';
 import { ThreadPools } from './thread-actor.ts';
@@ -61,42 +61,7 @@ function cleanUpAfter(run: UnfinishedRun): string {
 /** FIFOs kept ready for process actors' starts after the first wave (two per start). */
 const PIPE_SPARE = 16;
 
-function longestStop(spec: SupervisorSpec): number {
-  let ms = 0;
-  for (const c of spec.children) {
-    ms = Math.max(ms, c.kind === 'supervisor' ? longestStop(c) : c.shutdownGraceMs + killWindowMs(c.shutdownGraceMs));
-  }
-  return ms;
-}
-
 type Phase = 'starting' | 'running' | 'closing';
-
-/** When the run will end, said at its start: "stops at 14:32 UTC, in 6h00m (--runtime 0 for no limit)". */
-export function runLengthNote(maxRuntimeMs: number | null, nowWall: number): string {
-  if (maxRuntimeMs === null) return 'no time limit (it runs until stopped)';
-  const at = new Date(nowWall + maxRuntimeMs).toISOString();
-  const when = maxRuntimeMs >= 86_400_000 ? `${at.slice(0, 16).replace('T', ' ')} UTC` : `${at.slice(11, 16)} UTC`;
-  return `stops at ${when}, in ${formatMs(maxRuntimeMs)} (--runtime 0 for no limit)`;
-}
-
-/**
- * Where each loop job's schedule stood at the end of the last run that had it:
- * the run it was waiting for, else its last successful run plus its interval.
- * A job with `resume: false`, or whose last run failed or was cut short, starts at once.
- */
-function resumePoints(root: SupervisorSpec, past: readonly PastSchedule[]): Map<string, ResumePoint> {
-  const byName = new Map(past.map((p) => [p.process, p]));
-  const points = new Map<string, ResumePoint>();
-  for (const w of allWorkers(root)) {
-    const p = byName.get(w.name);
-    if (w.loop === null || !w.loop.resume || p === undefined) continue;
-    const from = `run ${p.runId}'s schedule`;
-    if (p.nextRunAt !== null) points.set(w.name, { dueWall: p.nextRunAt * 1000, from });
-    else if (p.lastExit !== null && p.lastExitOk)
-      points.set(w.name, { dueWall: p.lastExit * 1000 + w.loop.intervalMs, from });
-  }
-  return points;
-}
 
 /** How long a new run waits for the herder that holds its database to let go (one being killed, or ending). */
 const OWNER_GRACE_MS = 3_000;

@@ -29,13 +29,13 @@ import {
 } from '../runtime/supervision.ts';
 import { PatternWatch } from './error-patterns.ts';
 import type { EventBus } from './event-bus.ts';
-import { HEALTH_PROTOCOL, type HealthMessage } from './health-channel.ts';
+import { HEALTH_PROTOCOL, healthHandler } from './health-channel.ts';
 import type { ChildEvents, RunningChild } from './host.ts';
 import type { Logger } from './logger.ts';
 import type { Echo } from './output.ts';
 import { startProcess } from './process-actor.ts';
 import type { Reaper } from './reaper.ts';
-import type { LiveActor, LiveTree, Registry } from './registry.ts';
+import { type LiveActor, type LiveTree, liveActor, type Registry } from './registry.ts';
 import { Replies } from './replies.ts';
 import { stateRow } from './state-row.ts';
 import { startThread, type ThreadPools } from './thread-actor.ts';
@@ -172,16 +172,7 @@ export class SupervisorActor implements RunningChild, LiveTree {
         if (h instanceof SupervisorActor) out.push(...h.liveWorkers());
         continue;
       }
-      if (!this.handles.has(spec.name)) continue;
-      out.push({
-        name: spec.name,
-        kind: spec.launch.type,
-        pid: spec.launch.type === 'process' ? c.pid : null,
-        priority: spec.priority,
-        health: spec.health,
-        paused: st.tag === 'running' ? st.paused : null,
-        stopping: st.tag === 'stopping',
-      });
+      if (this.handles.has(spec.name)) out.push(liveActor(c, spec));
     }
     return out;
   }
@@ -329,43 +320,18 @@ export class SupervisorActor implements RunningChild, LiveTree {
       echo?.lines(name, stream, lines);
       if (!watch.empty) watch.lines(stream, lines);
     };
-    const health = (m: HealthMessage | null, raw: string) => {
-      if (m === null) {
-        signals.badLines++;
-        if (signals.badLines === 1) {
-          logger.error(
-            name,
-            'health_channel',
-            `not a health message: ${raw.slice(0, 200)}`,
-            `expected one JSON object per line with "type": heartbeat | progress | health | error (${HEALTH_PROTOCOL}); further bad lines are only counted`,
-          );
-        }
-        return;
-      }
-      switch (m.type) {
-        case 'heartbeat':
-          signals.lastActivity = clock.now();
-          signals.lastHeartbeatWall = clock.wall();
-          return;
-        case 'progress':
-          signals.lastActivity = clock.now();
-          signals.progress = m.value;
-          return;
-        case 'health':
-          signals.selfHealth = m.score;
-          signals.selfHealthDetail = m.detail;
-          return;
-        case 'error':
-          reportError(m.errorType, m.message, m.context);
-          return;
-        default:
-          assertNever(m, 'health message');
-      }
-    };
     const reportError = (errorType: string, message: string, context: string) => {
       registry.note(name, 'errors', clock.now());
       logger.error(name, errorType, message, context);
     };
+    const health = healthHandler(signals, clock, reportError, (raw) =>
+      logger.error(
+        name,
+        'health_channel',
+        `not a health message: ${raw.slice(0, 200)}`,
+        `expected one JSON object per line with "type": heartbeat | progress | health | error (${HEALTH_PROTOCOL}); further bad lines are only counted`,
+      ),
+    );
     const handle =
       spec.launch.type === 'process'
         ? startProcess(

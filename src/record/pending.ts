@@ -10,8 +10,11 @@
 
 import { SYSTEM } from '../runtime/events.ts';
 import {
+  type ActorDetail,
   type ActorStatus,
   actorStatus,
+  DETAIL_ERRORS,
+  DETAIL_LINES,
   type EventRow,
   eventData,
   type LogLine,
@@ -120,4 +123,39 @@ export function pendingLines(
     }
   }
   return out.slice(-q.limit);
+}
+
+/** One actor in detail (status NAME): the record's answer with what is queued for it laid over, as status. */
+export function withPendingDetail(
+  d: ActorDetail,
+  queued: readonly LogRecord[],
+  queuedOutput: readonly OutputRecord[],
+  unwritten: Unwritten,
+): ActorDetail {
+  const name = d.actor.name;
+  const doc = withPending(
+    {
+      format: 'herder.status/1',
+      generated_at: d.generated_at,
+      live: true,
+      run: d.run,
+      actors: [d.actor],
+      system: null,
+    },
+    queued.filter((r) => r.t !== 'state' || r.row.process === name),
+    unwritten,
+  );
+  const errors = queued.flatMap((r) =>
+    r.t === 'error' && r.process === name
+      ? [{ ts: r.ts, type: r.errorType, message: r.message, context: r.context }]
+      : [],
+  );
+  const lines = pendingLines(queuedOutput, { process: name, limit: DETAIL_LINES }, () => true);
+  return {
+    ...d,
+    actor: { ...(doc.actors[0] ?? d.actor), limits: d.actor.limits },
+    errors: [...d.errors, ...errors].slice(-DETAIL_ERRORS),
+    output: [...d.output, ...lines].slice(-DETAIL_LINES),
+    unwritten: doc.unwritten,
+  };
 }
