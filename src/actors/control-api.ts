@@ -11,7 +11,7 @@
  */
 import { z } from 'zod';
 import type { ActorDetail, EventRow, LogLine, StatusDoc } from '../record/queries.ts';
-import type { RunReport } from '../record/report-data.ts';
+import type { RunReport, SeriesPoint } from '../record/report-data.ts';
 
 export const CONTROL_PROTOCOL = 'herder.control/1';
 
@@ -41,6 +41,8 @@ export const controlParams = {
     unwritten: z.boolean().default(false),
   }),
   report: z.object({}),
+  /** One actor's CPU and memory over the run so far (its charts), from the record. */
+  series: z.object({ name: z.string().min(1).max(200) }),
   start: actor,
   stop: actor,
   restart: actor,
@@ -67,6 +69,7 @@ export interface ControlResults {
   events: EventRow[];
   logs: LogLine[];
   report: RunReport;
+  series: SeriesPoint[];
   start: CommandResult;
   stop: CommandResult;
   restart: CommandResult;

@@ -101,6 +101,10 @@ export function controlHandlers(d: ControlDeps): Handlers {
     events: async ({ limit, unwritten }) => logger.events(limit, unwritten),
     logs: async ({ unwritten, ...q }) => logger.logs(q, unwritten),
     report: async () => logger.report(),
+    series: async ({ name }) => {
+      owner(name);
+      return logger.series(name);
+    },
     start: lifecycle('start'),
     stop: lifecycle('stop'),
     restart: lifecycle('restart'),

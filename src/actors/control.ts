@@ -39,6 +39,24 @@ interface Request {
 /** How long closing the socket waits for answers still being computed (a shutdown's own answer among them). */
 const CLOSE_WAIT_MS = 2_000;
 
+/**
+ * One request to the control API, from the socket or from HTTP: its params
+ * validated against the method's schema (a mismatch is HERDER_ERR_ARGS), then
+ * its handler.
+ */
+export async function dispatch(handlers: Handlers, method: ControlMethod, raw: unknown): Promise<unknown> {
+  const parsed = controlParams[method].safeParse(raw ?? {});
+  if (!parsed.success) {
+    const i = parsed.error.issues[0];
+    const where = i === undefined || i.path.length === 0 ? 'params' : i.path.join('.');
+    throw new HerderError('HERDER_ERR_ARGS', `${method}: ${where}: ${i?.message ?? 'invalid'}`);
+  }
+  if (method === 'ping') return { protocol: CONTROL_PROTOCOL, pid: process.pid };
+  // The cast joins the method to its own handler: TypeScript cannot follow the correlation through a union.
+  const handler = handlers[method] as (p: unknown) => Promise<unknown>;
+  return handler(parsed.data);
+}
+
 export class ControlServer {
   private readonly server: net.Server;
   private readonly sockets = new Set<net.Socket>();
@@ -53,17 +71,8 @@ export class ControlServer {
     this.server = net.createServer((socket) => this.serve(socket));
   }
 
-  private async dispatch(method: ControlMethod, raw: unknown): Promise<unknown> {
-    const parsed = controlParams[method].safeParse(raw ?? {});
-    if (!parsed.success) {
-      const i = parsed.error.issues[0];
-      const where = i === undefined || i.path.length === 0 ? 'params' : i.path.join('.');
-      throw new HerderError('HERDER_ERR_ARGS', `${method}: ${where}: ${i?.message ?? 'invalid'}`);
-    }
-    if (method === 'ping') return { protocol: CONTROL_PROTOCOL, pid: process.pid };
-    // The cast joins the method to its own handler: TypeScript cannot follow the correlation through a union.
-    const handler = this.handlers[method] as (p: unknown) => Promise<unknown>;
-    return handler(parsed.data);
+  private dispatch(method: ControlMethod, raw: unknown): Promise<unknown> {
+    return dispatch(this.handlers, method, raw);
   }
 
   private serve(socket: net.Socket): void {

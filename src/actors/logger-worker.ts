@@ -22,7 +22,7 @@ import {
   statusDoc,
 } from '../record/queries.ts';
 import type { LogRecord } from '../record/records.ts';
-import { type RunReport, reportData } from '../record/report-data.ts';
+import { actorSeries, type RunReport, reportData, type SeriesPoint } from '../record/report-data.ts';
 import {
   finishRun,
   markCrashed,
@@ -178,6 +178,14 @@ export class LoggerService {
   report(nowS: number): Result<RunReport> {
     try {
       return { ok: true, value: reportData(this.need(), this.runId, nowS) };
+    } catch (e) {
+      return fail(e);
+    }
+  }
+
+  series(name: string, nowS: number): Result<SeriesPoint[]> {
+    try {
+      return { ok: true, value: actorSeries(this.need(), this.runId, name, nowS) };
     } catch (e) {
       return fail(e);
     }

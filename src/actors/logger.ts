@@ -21,12 +21,13 @@ import {
   toTs,
   type UsageRow,
 } from '../record/records.ts';
-import type { RunReport } from '../record/report-data.ts';
+import type { RunReport, SeriesPoint } from '../record/report-data.ts';
 import type { PastSchedule, UnfinishedRun } from '../record/runs.ts';
 import type { Clock, TimerHandle } from '../runtime/clock.ts';
 import { HERDER } from '../runtime/events.ts';
 import { LoggerThread } from './logger-thread.ts';
 import type { OpenParams, Result } from './logger-worker.ts';
+import { Tallies, type Tally } from './tally.ts';
 import { nextRetryMs, outageBegins, outageEnds, type WriteFailure } from './write-outage.ts';
 
 const FLUSH_DELAY_MS = 50;
@@ -56,6 +57,7 @@ export class Logger {
   private controlWritten = 0;
   private readonly waiters: { upTo: number; resolve: () => void }[] = [];
   private readonly dropped = new Map<string, number>();
+  private readonly tallies = new Tallies();
   private lastDropReport = Number.NEGATIVE_INFINITY;
   private timer: TimerHandle | null = null;
   private flushing: Promise<void> | null = null;
@@ -87,6 +89,11 @@ export class Logger {
     return r.schedules;
   }
 
+  /** What the record was handed so far (lines, drops, errors by type), from memory. */
+  get tally(): Tally {
+    return this.tallies;
+  }
+
   get run(): number {
     return this.runId;
   }
@@ -97,11 +104,17 @@ export class Logger {
   }
 
   error(process: string, errorType: string, message: string, context: string): void {
+    this.tallies.error(process, errorType);
     this.pushControl({ t: 'error', ts: toTs(this.clock.wall()), process, errorType, message, context });
   }
 
   state(row: ProcessStateRow): void {
     this.pushControl({ t: 'state', row });
+  }
+
+  /** The run's HTTP listener is up at `url` (kept in its runs row). */
+  http(url: string): void {
+    this.pushControl({ t: 'http', url });
   }
 
   /** An actor's config as herder understood it (see src/config/describe.ts). */
@@ -115,10 +128,12 @@ export class Logger {
 
   output(process: string, pid: number | null, stream: Stream, lines: readonly string[]): void {
     if (lines.length === 0) return;
+    this.tallies.output(process, stream, lines.length);
     const text = lines.join('\n');
     const bytes = text.length * 2 + lines.length * LINE_OVERHEAD;
     if (this.pendingBytes + bytes > this.bufferBytes) {
       this.dropped.set(process, (this.dropped.get(process) ?? 0) + lines.length);
+      this.tallies.dropped += lines.length;
       this.scheduleFlush();
       return;
     }
@@ -329,6 +344,11 @@ export class Logger {
     return this.thread.ask((api) => api.report(toTs(this.clock.wall())));
   }
 
+  /** One actor's CPU and memory over the run so far, from the record. */
+  async series(name: string): Promise<SeriesPoint[]> {
+    return this.thread.ask((api) => api.series(name, toTs(this.clock.wall())));
+  }
+
   /** The newest events; with `unwritten`, those still queued follow, without an id. */
   async events(limit: number, unwritten = false): Promise<EventRow[]> {
     const written = await this.thread.ask((api) => api.events(limit));
@@ -341,6 +361,7 @@ export class Logger {
     for (const q of this.outputQueue.slice(this.inFlightOutputs)) {
       const p = q.record.process;
       this.dropped.set(p, (this.dropped.get(p) ?? 0) + q.record.count);
+      this.tallies.dropped += q.record.count;
     }
     this.outputQueue = inFlight;
     this.pendingBytes = inFlight.reduce((n, q) => n + q.bytes, 0);

@@ -7,6 +7,8 @@
  * errors) is kept here. The supervisors are its only writers (`Registry`);
  * everyone else is handed the read-only `LiveView`.
  */
+
+import { HERDER } from '../runtime/events.ts';
 import type { HealthSettings, WorkerSpec } from '../runtime/spec.ts';
 import type { ChildState, Pause } from '../runtime/supervision.ts';
 import { type ActorSignals, freshSignals } from './health-channel.ts';
@@ -44,14 +46,41 @@ export function liveActor(c: ChildState, spec: WorkerSpec): LiveActor {
   };
 }
 
-/** Whatever holds the supervision tree: lists the workers running in it now. */
+/** A child of a supervisor as the tree has it: its state, and below it a nested supervisor's own tree. */
+export interface ChildTree {
+  readonly c: ChildState;
+  readonly below: LiveTree | undefined;
+}
+
+/** Whatever holds the supervision tree (the root supervisor). */
 export interface LiveTree {
-  liveWorkers(): LiveActor[];
+  childTrees(): ChildTree[];
+}
+
+/** Every child in the tree, depth first in start order, with the supervisor it belongs to. */
+export function everyChild(tree: LiveTree, parent: string): { c: ChildState; parent: string }[] {
+  return tree
+    .childTrees()
+    .flatMap(({ c, below }) => [
+      { c, parent },
+      ...(below === undefined || c.spec.kind !== 'supervisor' ? [] : everyChild(below, c.spec.name)),
+    ]);
+}
+
+/** The workers running (or being stopped) in the tree now; a stopped subtree's children are not. */
+function workersIn(tree: LiveTree): LiveActor[] {
+  return tree.childTrees().flatMap(({ c, below }) => {
+    if (c.status.tag !== 'running' && c.status.tag !== 'stopping') return [];
+    if (c.spec.kind === 'supervisor') return below === undefined ? [] : workersIn(below);
+    return [liveActor(c, c.spec)];
+  });
 }
 
 export type Happening = 'failures' | 'errors';
 
 export interface LiveView {
+  /** Every child in the tree, whatever its state (for /metrics), with its supervisor's name. */
+  children(): { c: ChildState; parent: string }[];
   /** Every running worker actor, in tree order. */
   running(): LiveActor[];
   actor(name: string): LiveActor | undefined;
@@ -75,8 +104,12 @@ export class Registry implements LiveView {
     this.tree = tree;
   }
 
+  children(): { c: ChildState; parent: string }[] {
+    return this.tree === null ? [] : everyChild(this.tree, HERDER);
+  }
+
   running(): LiveActor[] {
-    return this.tree?.liveWorkers() ?? [];
+    return this.tree === null ? [] : workersIn(this.tree);
   }
 
   actor(name: string): LiveActor | undefined {

@@ -267,29 +267,45 @@ async function runWith(
     }, longestStop(spec.root) + 5_000);
   };
 
-  const control = new ControlServer(
-    socketPathFor(spec.dbPath),
-    controlHandlers({
-      spec,
-      runId,
-      clock,
-      logger,
-      view: registry,
-      owners,
-      root: () => root,
-      shutdown: (by) => {
-        if (watchdog !== null) return false;
-        note('shutdown_asked', { by });
-        shutdown(`shutdown asked by ${by}`, 'stopped');
-        return true;
-      },
-    }),
-  );
+  // One set of handlers for the control socket and the web API.
+  const handlers = controlHandlers({
+    spec,
+    runId,
+    clock,
+    logger,
+    view: registry,
+    owners,
+    root: () => root,
+    shutdown: (by) => {
+      if (watchdog !== null) return false;
+      note('shutdown_asked', { by });
+      shutdown(`shutdown asked by ${by}`, 'stopped');
+      return true;
+    },
+  });
+  const control = new ControlServer(socketPathFor(spec.dbPath), handlers);
+  let web: { url: string; close(): Promise<void> } | null = null;
   try {
     await control.listen();
+    if (spec.http !== null) {
+      const { startWeb } = await import('./http/web.ts');
+      const deadlineWall = spec.maxRuntimeMs === null ? null : clock.wall() + spec.maxRuntimeMs;
+      const view = registry;
+      web = await startWeb({
+        settings: spec.http,
+        dbPath: spec.dbPath,
+        handlers,
+        bus,
+        view,
+        sampler,
+        logger,
+        deadlineWall,
+      });
+    }
   } catch (e) {
     if (e instanceof HerderError) {
-      // Another live herder, or a file in the way: the run must not go ahead.
+      // Another live herder, a file in the way, a port taken: the run must not go ahead.
+      await control.close();
       pipes.close();
       reaper.close();
       await logger.finish({ status: 'failed', exitCode: 2, reason: e.message }).catch(() => {});
@@ -320,11 +336,18 @@ async function runWith(
   sig.onSignal(stopOn);
 
   const until = runLengthNote(spec.maxRuntimeMs, clock.wall());
-  note('run_start', { run_id: runId, actors: allWorkers(spec.root).length, config: spec.configPath, until });
+  note('run_start', {
+    run_id: runId,
+    actors: allWorkers(spec.root).length,
+    config: spec.configPath,
+    until,
+    http: web?.url ?? null,
+  });
   if (echo === null) {
     // Without echo nothing else is printed until the end: say that the run is up, and how to follow it.
+    const page = web === null ? '' : `; dashboard and /metrics at ${web.url}`;
     opts.warn(
-      `herder: run ${runId} started (pid ${process.pid}); ${until}; follow it with \`status --watch\` or \`logs -f\``,
+      `herder: run ${runId} started (pid ${process.pid}); ${until}${page}; follow it with \`status --watch\` or \`logs -f\``,
     );
   }
   recordConfigs(logger, spec.root);
@@ -356,6 +379,7 @@ async function runWith(
   }
   note('run_end', { status, reason: endReason });
 
+  await web?.close();
   await control.close();
   await alerter?.drain();
   await pools.closeAll();

@@ -55,6 +55,8 @@ export class Sampler {
   private lastAt = 0;
   private lastElu = performance.eventLoopUtilization();
   private stopped = false;
+  /** Each actor's newest sample (and herder's and the machine's), for /metrics. */
+  private readonly newest = new Map<string, UsageRow>();
 
   constructor(
     private readonly clock: Clock,
@@ -79,6 +81,16 @@ export class Sampler {
     this.stopped = true;
     if (this.timer !== null) this.clock.clearTimeout(this.timer);
     this.timer = null;
+  }
+
+  /** The newest sample of an actor (or of HERDER, or SYSTEM for the machine). */
+  latest(name: string): Readonly<UsageRow> | undefined {
+    return this.newest.get(name);
+  }
+
+  private record(row: UsageRow): void {
+    this.newest.set(row.process, row);
+    this.logger.usage(row);
   }
 
   private schedule(): void {
@@ -111,7 +123,7 @@ export class Sampler {
       if (before !== undefined)
         cpuPercent = round1((Math.max(0, me.cpuTicks - before) / TICKS_PER_SECOND / elapsedS) * 100);
     }
-    this.logger.usage({
+    this.record({
       ...EMPTY,
       process: SELF,
       pid: process.pid,
@@ -156,7 +168,7 @@ export class Sampler {
       const cpuPercent = round1((Math.max(0, cpuTicks) / TICKS_PER_SECOND / elapsedS) * 100);
       const rssMb = round1(rssKb / 1024);
       const health = this.judge(a, { rssMb, cpuPercent, numFds: fds });
-      this.logger.usage({
+      this.record({
         ...EMPTY,
         process: a.name,
         pid: a.pid,
@@ -173,7 +185,7 @@ export class Sampler {
       const u = a.kind === 'thread' ? this.view.usage(a.name) : null;
       if (u === null) continue;
       const health = this.judge(a, { rssMb: u.heapUsedMb, cpuPercent: u.elu * 100, numFds: null });
-      this.logger.usage({
+      this.record({
         ...EMPTY,
         process: a.name,
         pid: process.pid,
@@ -199,7 +211,7 @@ export class Sampler {
       }
       const memPercent = round1(((mem.total - mem.available) / mem.total) * 100);
       this.machine(memPercent, load.currentLoad);
-      this.logger.usage({
+      this.record({
         ...EMPTY,
         process: SYSTEM,
         pid: null,

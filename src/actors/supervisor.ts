@@ -35,7 +35,7 @@ import type { Logger } from './logger.ts';
 import type { Echo } from './output.ts';
 import { startProcess } from './process-actor.ts';
 import type { Reaper } from './reaper.ts';
-import { type LiveActor, type LiveTree, liveActor, type Registry } from './registry.ts';
+import type { ChildTree, LiveTree, Registry } from './registry.ts';
 import { Replies } from './replies.ts';
 import { stateRow } from './state-row.ts';
 import { startThread, type ThreadPools } from './thread-actor.ts';
@@ -160,21 +160,9 @@ export class SupervisorActor implements RunningChild, LiveTree {
     this.runner.send({ type: 'fail', child: name, errorType, message });
   }
 
-  /** The workers running below this supervisor now, from its state and its nested supervisors'. */
-  liveWorkers(): LiveActor[] {
-    const out: LiveActor[] = [];
-    for (const c of this.state.children) {
-      const st = c.status;
-      if (st.tag !== 'running' && st.tag !== 'stopping') continue;
-      const spec = c.spec;
-      if (spec.kind === 'supervisor') {
-        const h = this.handles.get(spec.name);
-        if (h instanceof SupervisorActor) out.push(...h.liveWorkers());
-        continue;
-      }
-      if (this.handles.has(spec.name)) out.push(liveActor(c, spec));
-    }
-    return out;
+  /** Each child with its state, and a nested supervisor's latest instance (its own tree). */
+  childTrees(): ChildTree[] {
+    return this.state.children.map((c) => ({ c, below: this.nested.get(c.spec.name) }));
   }
 
   /** Machine pressure: loop runs that fall due wait (here and in nested supervisors). */

@@ -37,11 +37,12 @@ interface RunFlags {
   test?: boolean;
   db?: string;
   echo?: boolean;
+  http?: string;
 }
 
 async function run(flags: RunFlags): Promise<number> {
   const runtimeMs = flags.test === true ? 5 * 60_000 : flags.runtime;
-  const { spec, notes } = loadConfig(flags.config, { runtimeMs, db: flags.db });
+  const { spec, notes } = loadConfig(flags.config, { runtimeMs, db: flags.db, http: flags.http });
   for (const n of notes) warn(n);
   // isatty, not process.stdout: touching process.stdout would make fd 1 a synchronous stream.
   const terminal = isatty(1);
@@ -125,6 +126,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .addOption(dbOption())
     .option('--echo', "print each actor's output, prefixed by its name (default when stdout is a terminal)")
     .option('--no-echo', 'do not print actor output')
+    .option('--http <host:port>', 'serve the web dashboard, its API and /metrics here (port 0: any free port)')
     .argument('[command...]') // only to name a mistyped command; see the action
     .usage('[options]')
     .action(async (words: string[], flags: RunFlags) => {

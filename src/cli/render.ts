@@ -50,6 +50,7 @@ export function renderStatus(doc: StatusDoc): string {
   if (r.deadline_at !== null && r.ended_at === null && doc.live)
     parts.push(`${formatMs(Math.max(0, r.deadline_at - now) * 1000)} left`);
   if (r.deadline_at === null) parts.push('no time limit');
+  if (doc.live && r.http !== null) parts.push(`dashboard ${r.http}`);
   if (r.end_reason !== null) parts.push(r.end_reason);
   const m = doc.system;
   if (doc.live && m !== null && m.cpu_percent !== null && m.mem_percent !== null) {

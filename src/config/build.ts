@@ -4,11 +4,14 @@
  * root supervisor over the actors (children.ts). Problems go to Problems;
  * null when there is nothing to build on.
  */
+import { homedir } from 'node:os';
 import path from 'node:path';
 import type { z } from 'zod';
+import { HerderError } from '../runtime/errors.ts';
 import { HERDER } from '../runtime/events.ts';
-import type { RunSpec, SupervisorSpec } from '../runtime/spec.ts';
+import type { HttpSettings, RunSpec, SupervisorSpec } from '../runtime/spec.ts';
 import { Children } from './children.ts';
+import { parseListen } from './listen.ts';
 import type { Problems } from './problems.ts';
 import { knownKeys, rootSupervisorSchema, runtimeSchema } from './schema.ts';
 
@@ -16,6 +19,8 @@ export interface Overrides {
   /** The run's length in ms (--runtime); 0 = no limit. */
   readonly runtimeMs?: number | undefined;
   readonly db?: string | undefined;
+  /** run --http HOST:PORT: the listener's address, over runtime.http.listen. */
+  readonly http?: string | undefined;
 }
 
 export const ROOT_NAME = HERDER;
@@ -97,6 +102,7 @@ export function buildSpec(
     periodMs: cfg.supervisor.period_seconds,
     children,
   };
+  const http = httpSettings(rt.http, overrides.http, baseDir, p);
   const dbPath = overrides.db !== undefined ? path.resolve(overrides.db) : path.resolve(baseDir, rt.db);
   return deepFreeze({
     configPath: file,
@@ -121,8 +127,30 @@ export function buildSpec(
             rateLimitMs: rt.alerts.rate_limit_minutes,
           },
     leak: { windowMs: rt.leak.window_minutes, minSamples: rt.leak.min_samples },
+    http,
     root,
   });
+}
+
+/** runtime.http, with run --http over its listen address. */
+function httpSettings(
+  cfg: { listen: string; token_file?: string | undefined } | undefined,
+  flag: string | undefined,
+  baseDir: string,
+  p: Problems,
+): HttpSettings | null {
+  const listen = flag ?? cfg?.listen;
+  if (listen === undefined) return null;
+  const addr = parseListen(listen);
+  if (typeof addr === 'string') {
+    if (flag !== undefined) throw new HerderError('HERDER_ERR_ARGS', `herder: --http: ${addr}`);
+    p.problem('runtime.http.listen', addr, 'write it as 127.0.0.1:9464 (port 0: any free port)');
+    return null;
+  }
+  const t = cfg?.token_file;
+  const tokenFile =
+    t === undefined ? null : t.startsWith('~/') ? path.join(homedir(), t.slice(2)) : path.resolve(baseDir, t);
+  return { host: addr.host, port: addr.port, tokenFile };
 }
 
 function deepFreeze<T>(o: T): T {

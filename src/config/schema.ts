@@ -166,6 +166,13 @@ export const runtimeSchema = z.strictObject({
       rate_limit_minutes: duration('m').prefault(5),
     })
     .optional(),
+  /** The web dashboard and /metrics: off unless listen is given (here or with run --http). */
+  http: z
+    .strictObject({
+      listen: z.string().min(1),
+      token_file: z.string().min(1).optional(),
+    })
+    .optional(),
   leak: z
     .strictObject({
       window_minutes: duration('m', 'positive').prefault(30),

@@ -74,6 +74,8 @@ export interface RunStatus {
   readonly pid: number;
   readonly exit_code: number | null;
   readonly end_reason: string | null;
+  /** The web dashboard's address, when the run serves one. */
+  readonly http: string | null;
 }
 
 export interface StatusDoc {
@@ -144,6 +146,7 @@ export function statusDoc(db: Db, runId: number, nowS: number, live: boolean): S
     pid: Number(r.pid),
     exit_code: num(r.exit_code),
     end_reason: str(r.end_reason),
+    http: str(r.http),
   };
   // One indexed lookup per actor (process, run_id, ts), never a scan of the run's rows:
   // status is polled every second, and a week-long run has millions of samples.

@@ -93,7 +93,20 @@ export interface ConfigRecord {
   readonly config: string;
 }
 
-export type LogRecord = EventRecord | ErrorRecord | OutputRecord | StateRecord | UsageRecord | ConfigRecord;
+/** The run's HTTP listener is up at this address. */
+export interface HttpRecord {
+  readonly t: 'http';
+  readonly url: string;
+}
+
+export type LogRecord =
+  | EventRecord
+  | ErrorRecord
+  | OutputRecord
+  | StateRecord
+  | UsageRecord
+  | ConfigRecord
+  | HttpRecord;
 
 /** Seconds since the epoch, as stored. */
 export const toTs = (wallMs: number): number => wallMs / 1000;

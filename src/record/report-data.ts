@@ -76,6 +76,22 @@ export interface RunReport {
 
 const n = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
+export type SeriesPoint = ActorReport['series'][number];
+
+/** One actor's CPU and memory over the run so far, bucketed to at most SERIES_POINTS points (the dashboard's charts). */
+export function actorSeries(db: Db, runId: number, name: string, nowS: number): SeriesPoint[] {
+  const r = requireRun(db, runId);
+  const startedAt = Number(r.started_at);
+  const bucket = Math.max(1e-9, (n(r.ended_at) ?? nowS) - startedAt) / SERIES_POINTS;
+  return db
+    .all(
+      `SELECT CAST((ts - ?) / ? AS INTEGER) AS b, AVG(ts) AS ts, AVG(cpu_percent) AS cpu, AVG(COALESCE(rss_mb, heap_used_mb)) AS mem
+       FROM resource_usage WHERE process = ? AND run_id = ? GROUP BY b ORDER BY b`,
+      [startedAt, bucket, name, runId],
+    )
+    .map((s) => ({ ts: Number(s.ts), cpu: n(s.cpu), mem: n(s.mem) }));
+}
+
 export function reportData(db: Db, runId: number, nowS: number): RunReport {
   const r = requireRun(db, runId);
   const startedAt = Number(r.started_at);

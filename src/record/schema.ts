@@ -3,7 +3,7 @@
  * the actor's name ("_herder" for the run itself). The version lives in
  * PRAGMA user_version; a newer version than this file knows is refused.
  */
-export const SCHEMA_VERSION = 6;
+export const SCHEMA_VERSION = 7;
 
 /** Each actor's config as herder understood it (JSON, actors.yaml's words, env values left out), per run. */
 const ACTOR_CONFIG = `
@@ -25,7 +25,8 @@ CREATE TABLE IF NOT EXISTS runs (
   pid           INTEGER NOT NULL,       -- herder's own pid
   pid_start     TEXT,                   -- its start time (kernel clock ticks), to tell pid reuse apart
   exit_code     INTEGER,
-  end_reason    TEXT
+  end_reason    TEXT,
+  http          TEXT                    -- the web dashboard's address (runtime.http), NULL when off
 );
 CREATE TABLE IF NOT EXISTS events (
   id      INTEGER PRIMARY KEY,
@@ -121,4 +122,6 @@ export const MIGRATIONS: Readonly<Record<number, string>> = {
                   WHERE ps.run_id = resource_usage.run_id AND ps.process = resource_usage.process AND ps.kind = 'thread');`,
   // 5 -> 6: an event keeps its fields as JSON beside the line rendered from them.
   5: 'ALTER TABLE events ADD COLUMN data TEXT;',
+  // 6 -> 7: a run with the HTTP listener on keeps its address.
+  6: 'ALTER TABLE runs ADD COLUMN http TEXT;',
 };

@@ -93,6 +93,9 @@ export class RecordWriter {
       case 'config':
         this.upsConfig.run([this.runId, r.process, r.config]);
         return 0;
+      case 'http':
+        this.db.run('UPDATE runs SET http = ? WHERE id = ?', [r.url, this.runId]);
+        return 0;
       case 'usage': {
         const u = r.row;
         this.insUsage.run([

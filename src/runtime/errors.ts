@@ -18,6 +18,12 @@ export const ErrorCodes = {
   HERDER_ERR_ALREADY_RUNNING: { user: true, exit: 2, summary: 'another herder run is live on this database' },
   HERDER_ERR_NO_RUN: { user: true, exit: 2, summary: 'the database holds no such run' },
   HERDER_ERR_NOT_LIVE: { user: true, exit: 1, summary: 'no live run answers on the control socket' },
+  HERDER_ERR_HTTP: {
+    user: true,
+    exit: 2,
+    summary:
+      'the HTTP listener cannot start (its address is taken, or its token file is missing or readable by others)',
+  },
   HERDER_ERR_CONTROL: { user: true, exit: 1, summary: 'the live run refused a command, or did not answer' },
   HERDER_ERR_INTERNAL: { user: false, exit: 1, summary: 'an internal error (a bug in herder)' },
 } as const;

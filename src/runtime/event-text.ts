@@ -168,7 +168,7 @@ export function renderEvent(e: HerderEvent, actorName = e.process): string {
     case 'alert':
       return `error pattern ${e.data.pattern} matched on ${e.data.stream}: ${e.data.line.slice(0, 200)}`;
     case 'run_start':
-      return `run ${e.data.run_id}: ${e.data.actors} actor${e.data.actors === 1 ? '' : 's'} from ${e.data.config}; ${e.data.until}`;
+      return `run ${e.data.run_id}: ${e.data.actors} actor${e.data.actors === 1 ? '' : 's'} from ${e.data.config}; ${e.data.until}${e.data.http == null ? '' : `; dashboard at ${e.data.http}`}`;
     case 'deadline':
       return `max runtime of ${formatMs(e.data.max_runtime_ms)} reached; stopping`;
     case 'signal':

@@ -153,7 +153,14 @@ export interface EventData {
   pause: { readonly by: 'person' | 'limit' | 'pressure'; readonly reason: string };
   resume: { readonly by: 'person' | 'limit' | 'pressure'; readonly reason: string };
   alert: { readonly pattern: string; readonly stream: string; readonly line: string };
-  run_start: { readonly run_id: number; readonly actors: number; readonly config: string; readonly until: string };
+  run_start: {
+    readonly run_id: number;
+    readonly actors: number;
+    readonly config: string;
+    readonly until: string;
+    /** The web dashboard's address, when runtime.http is on. */
+    readonly http: string | null;
+  };
   deadline: { readonly max_runtime_ms: number };
   signal: { readonly signal: string };
   shutdown_asked: { readonly by: string };

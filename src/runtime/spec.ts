@@ -130,7 +130,17 @@ export interface RunSpec {
   readonly protection: ProtectionSettings | null;
   readonly alerts: AlertSettings | null;
   readonly leak: { readonly windowMs: number; readonly minSamples: number };
+  /** The web dashboard, its API and /metrics; null = off (the default). */
+  readonly http: HttpSettings | null;
   readonly root: SupervisorSpec;
+}
+
+export interface HttpSettings {
+  readonly host: string;
+  /** 0 = any free port. */
+  readonly port: number;
+  /** The user's token file (mode 0600); null = herder.token next to the database, made when missing. */
+  readonly tokenFile: string | null;
 }
 
 /** Every worker below a supervisor, depth first, in start order. */

@@ -113,7 +113,7 @@ actors:
     const r = await runCli(['--runtime', '1', '--no-echo'], dir);
     expect(r.code).toBe(2);
     expect(r.stderr.trim()).toMatch(
-      /herder\.db: written by a newer herder \(schema 99, this one knows 6\); upgrade herder or pass --db NEW\.db$/,
+      /herder\.db: written by a newer herder \(schema 99, this one knows 7\); upgrade herder or pass --db NEW\.db$/,
     );
   });
 
@@ -212,7 +212,8 @@ actors:
     const file = path.join(dir, 'herder.db');
     const v1 = DDL.replace(/,\n\s+heap_used_mb[\s\S]*?heap_total_mb REAL[^\n]*\n/, '\n')
       .replace(/\n\s+error_patterns TEXT,[^\n]*/, '')
-      .replace(/,\n\s+data {4}TEXT[^\n]*/, '');
+      .replace(/,\n\s+data {4}TEXT[^\n]*/, '')
+      .replace(/,\n\s+http {10}TEXT[^\n]*/, '');
     expect(v1).not.toContain('heap_used_mb');
     expect(v1).not.toContain('error_patterns');
     expect(v1).not.toMatch(/\bdata {4}TEXT/);
@@ -227,7 +228,7 @@ actors:
     db.close();
     const r = await runCli(['--runtime', '0.01', '--no-echo'], dir);
     expect(r.code, r.stderr).toBe(0);
-    expect(query(file, 'PRAGMA user_version')[0]?.user_version).toBe(6);
+    expect(query(file, 'PRAGMA user_version')[0]?.user_version).toBe(7);
     // Events before schema 6 keep their line and have no fields; the new run's have both.
     expect(query(file, 'SELECT detail, data FROM events WHERE run_id = 1')).toEqual([
       { detail: 'exited normally after 2s', data: null },

@@ -25,6 +25,8 @@ export interface CliResult {
 export interface Started {
   child: ChildProcess;
   done: Promise<CliResult>;
+  /** What it wrote to stderr so far. */
+  err(): string;
 }
 
 /**
@@ -57,7 +59,7 @@ export function startCli(args: readonly string[], cwd: string, env: Record<strin
   const done = new Promise<CliResult>((resolve) => {
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
-  return { child, done };
+  return { child, done, err: () => stderr };
 }
 
 export function runCli(args: readonly string[], cwd: string, env: Record<string, string> = {}): Promise<CliResult> {

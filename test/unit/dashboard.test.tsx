@@ -67,6 +67,7 @@ function source(live: boolean): DashboardSource & { command: ReturnType<typeof v
       pid: 1,
       exit_code: null,
       end_reason: live ? null : 'deadline reached',
+      http: null,
     },
     actors: [
       actor({ name: 'collector', cpu_percent: nextCpu() }),
@@ -152,6 +153,7 @@ function busySource(extra: readonly ActorStatus[] = []): DashboardSource & { tic
         pid: 1,
         exit_code: null,
         end_reason: null,
+        http: null,
       },
       actors: [
         actor({ name: 'market-data-collector-eu', pid: 4123456, uptime_s: 7260, cpu_percent: (tick * 37) % 180 }),

@@ -31,6 +31,7 @@ const actor = (name: string, over: Partial<LiveActor> = {}): LiveActor => ({
 
 function monitor(actors: LiveActor[], protection = false) {
   const view: LiveView = {
+    children: () => [],
     running: () => actors,
     actor: (n) => actors.find((a) => a.name === n),
     signals: () => freshSignals(),

@@ -40,6 +40,7 @@ const written: StatusDoc = {
     pid: 1,
     exit_code: null,
     end_reason: null,
+    http: null,
   },
   actors: [
     {

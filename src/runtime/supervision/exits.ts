@@ -5,7 +5,6 @@
  * loop's next wait, the restart group a sibling was stopped for, the reload
  * or command that asked for the stop.
  */
-import { formatMs } from '../duration.ts';
 import { assertNever } from '../errors.ts';
 import { type AskedCause, classifyExit, exitData } from './classify.ts';
 import type { Draft } from './draft.ts';

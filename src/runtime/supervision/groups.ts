@@ -121,7 +121,7 @@ export function scheduleRestart(d: Draft, c: ChildState): void {
   const others = kept.filter((n) => n !== c.spec.name);
   // An early exit 0 is counted like a failure (flapping), but it is not a crash: the event says so.
   d.event(c.spec.name, 'restart', {
-    delay_ms: dueAt - d.ctx.now,
+    delay_ms: Math.round(dueAt - d.ctx.now),
     failures_in_row: c.failures,
     max_restarts: c.spec.maxRestarts > 0 ? c.spec.maxRestarts : null,
     reason: c.earlyExit ? 'early_exit' : 'failure',

@@ -5,7 +5,6 @@
  * wait while the machine is under pressure, and run_timeout.
  */
 import { backoffDelay } from '../backoff.ts';
-import { formatMs } from '../duration.ts';
 import type { Draft } from './draft.ts';
 import { timerKeys } from './messages.ts';
 import { onFail } from './restart.ts';

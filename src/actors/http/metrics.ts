@@ -1,0 +1,153 @@
+/**
+ * /metrics: the run in Prometheus's text format (prom-client), read from the
+ * live state at each scrape - the supervisors' states, the newest samples
+ * and the record's running totals in memory - never from the database file.
+ * Names follow what Prometheus users know from supervisord and PM2 exporters
+ * and node_exporter's systemd collector: base units, `_total` counters, and
+ * bounded label sets (an actor, its kind, one of eight states, a stream, at
+ * most ten error types per actor plus "other").
+ */
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import type { UsageRow } from '../../record/records.ts';
+import { SYSTEM } from '../../runtime/events.ts';
+import type { ChildState } from '../../runtime/supervision.ts';
+import type { LiveView } from '../registry.ts';
+import type { Tally } from '../tally.ts';
+
+/** What a scrape reads, all of it in memory. */
+export interface MetricsSource {
+  readonly view: LiveView;
+  readonly latest: (name: string) => Readonly<UsageRow> | undefined;
+  readonly tally: () => Tally;
+  /** Epoch ms of the run's deadline; null: no limit. */
+  readonly deadlineWall: number | null;
+}
+
+/** Every state an actor can be in, each a series of herder_actor_state (1 for the current one). */
+export const STATES = ['idle', 'running', 'paused', 'stopping', 'restarting', 'loop_wait', 'stopped', 'fatal'] as const;
+
+const stateOf = (c: ChildState): (typeof STATES)[number] =>
+  c.status.tag === 'running' && c.status.paused !== null ? 'paused' : c.status.tag;
+
+const kindOf = (c: ChildState): string => (c.spec.kind === 'supervisor' ? 'supervisor' : c.spec.launch.type);
+
+export function herderMetrics(src: MetricsSource): Registry {
+  const register = new Registry();
+  const workers = () => src.view.children().filter(({ c }) => c.spec.kind === 'worker');
+  const gauge = (name: string, help: string, labelNames: string[], fill: (g: Gauge) => void) =>
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers: [register],
+      collect() {
+        this.reset();
+        fill(this);
+      },
+    });
+  type Add = (labels: Record<string, string>, value: number) => void;
+  const counter = (name: string, help: string, labelNames: string[], fill: (add: Add) => void) =>
+    new Counter({
+      name,
+      help,
+      labelNames,
+      registers: [register],
+      collect() {
+        this.reset();
+        fill((labels, value) => this.inc(labels, value));
+      },
+    });
+
+  gauge('herder_actor_up', 'Whether the actor is running (1) or not (0).', ['actor', 'kind'], (g) => {
+    for (const { c } of workers()) {
+      g.set({ actor: c.spec.name, kind: kindOf(c) }, c.status.tag === 'running' || c.status.tag === 'stopping' ? 1 : 0);
+    }
+  });
+  gauge(
+    'herder_actor_state',
+    'The actor is in this state (1), for each state it can be in.',
+    ['actor', 'state'],
+    (g) => {
+      for (const { c } of workers()) {
+        const now = stateOf(c);
+        for (const state of STATES) g.set({ actor: c.spec.name, state }, state === now ? 1 : 0);
+      }
+    },
+  );
+  counter('herder_actor_restarts_total', 'Restarts of the actor in this run.', ['actor'], (add) => {
+    for (const { c } of workers()) add({ actor: c.spec.name }, c.restarts);
+  });
+  counter('herder_actor_runs_total', 'Runs of the actor that ended, by result.', ['actor', 'result'], (add) => {
+    for (const { c } of workers()) {
+      add({ actor: c.spec.name, result: 'success' }, c.successes);
+      add({ actor: c.spec.name, result: 'failure' }, c.failuresTotal);
+    }
+  });
+  gauge('herder_actor_start_time_seconds', 'When the actor last started (Unix time).', ['actor'], (g) => {
+    for (const { c } of workers()) if (c.lastStartWall !== null) g.set({ actor: c.spec.name }, c.lastStartWall / 1000);
+  });
+  gauge(
+    'herder_actor_next_run_timestamp_seconds',
+    "When a loop job's next run (or a restart) is due (Unix time).",
+    ['actor'],
+    (g) => {
+      for (const { c } of workers()) if (c.nextRunWall !== null) g.set({ actor: c.spec.name }, c.nextRunWall / 1000);
+    },
+  );
+  const running = () => src.view.running().map((a) => ({ a, s: src.latest(a.name) }));
+  gauge('herder_actor_cpu_percent', 'CPU used by the actor at its last sample, in % of one core.', ['actor'], (g) => {
+    for (const { a, s } of running()) if (s?.cpuPercent != null) g.set({ actor: a.name }, s.cpuPercent);
+  });
+  gauge(
+    'herder_actor_resident_memory_bytes',
+    "The actor's resident memory at its last sample (a thread actor: its heap in use).",
+    ['actor'],
+    (g) => {
+      for (const { a, s } of running()) {
+        const mb = s?.rssMb ?? s?.heapUsedMb ?? null;
+        if (mb !== null) g.set({ actor: a.name }, Math.round(mb * 1048576));
+      }
+    },
+  );
+  gauge('herder_actor_health_score', "The actor's health score at its last sample (0 to 1).", ['actor'], (g) => {
+    for (const { a, s } of running()) if (s?.health != null) g.set({ actor: a.name }, s.health);
+  });
+  counter(
+    'herder_actor_errors_total',
+    'Errors recorded for the actor, by type (beyond ten types per actor, as "other").',
+    ['actor', 'error_type'],
+    (add) => {
+      for (const [actor, types] of src.tally().errors)
+        for (const [error_type, n] of types) add({ actor, error_type }, n);
+    },
+  );
+  counter(
+    'herder_output_lines_total',
+    'Output lines captured from the actor, by stream.',
+    ['actor', 'stream'],
+    (add) => {
+      for (const [actor, t] of src.tally().lines) {
+        add({ actor, stream: 'stdout' }, t.stdout);
+        add({ actor, stream: 'stderr' }, t.stderr);
+      }
+    },
+  );
+  counter(
+    'herder_output_dropped_lines_total',
+    'Output lines dropped because the database writer fell behind.',
+    [],
+    (add) => add({}, src.tally().dropped),
+  );
+  gauge('herder_run_deadline_timestamp_seconds', 'When the run stops by its max runtime (Unix time).', [], (g) => {
+    if (src.deadlineWall !== null) g.set(src.deadlineWall / 1000);
+  });
+  gauge('herder_machine_memory_used_ratio', "The machine's memory in use at the last sample (0 to 1).", [], (g) => {
+    const m = src.latest(SYSTEM)?.memPercent;
+    if (m != null) g.set(m / 100);
+  });
+  collectDefaultMetrics({ register });
+  // Gauges that prom-client names like counters, which promtool's lint (rightly) refuses.
+  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'])
+    register.removeSingleMetric(name);
+  return register;
+}
