@@ -28,6 +28,7 @@ const SUITE = [
   'sampling-cost',
   'report-large',
   'memory-growth',
+  'http-cost',
 ] as const;
 /** Outer limit per benchmark; each also has its own, shorter guard. */
 const LIMIT_MS = 360_000;

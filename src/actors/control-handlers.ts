@@ -95,6 +95,14 @@ export function controlHandlers(d: ControlDeps): Handlers {
       return { ...doc, actors: doc.actors.map((a) => signalsOn(a, view, now)) };
     },
     actor: async ({ name }) => {
+      // The live tree knows every actor at once; the record may not have written a new one's row yet.
+      if (!owners.has(name)) {
+        const names = view.children().map(({ c }) => c.spec.name);
+        throw new HerderError(
+          'HERDER_ERR_ARGS',
+          `herder: no actor named "${name}" in run ${d.runId} (actors: ${names.join(', ')})`,
+        );
+      }
       const detail = await logger.actor(name);
       return { ...detail, actor: signalsOn(detail.actor, view, clock.now()) };
     },

@@ -247,6 +247,25 @@ describe.concurrent('the HTTP listener', () => {
     }
   });
 
+  it('on an address other than loopback, reads need the token too', { timeout: 60_000 }, async () => {
+    const dir = project(config());
+    const run = startRun(dir, ['--http', '0.0.0.0:0']);
+    try {
+      const url = (await urlOf(run)).replace('0.0.0.0', '127.0.0.1');
+      const token = readFileSync(path.join(dir, 'herder.token'), 'utf8').trim();
+      // The page itself holds no data: it loads, and asks for the token for everything else.
+      expect((await fetch(`${url}/`)).status).toBe(200);
+      for (const page of ['/metrics', '/api/status', '/api/stream', '/charts/sleeper']) {
+        expect((await fetch(`${url}${page}`)).status, page).toBe(401);
+        expect((await fetch(`${url}${page}`, { headers: { authorization: `Bearer ${token}` } })).status, page).toBe(
+          200,
+        );
+      }
+    } finally {
+      await run.stop();
+    }
+  });
+
   it('refuses, in one line each: a bad address, a port in use, a token file others can read', {
     timeout: 60_000,
   }, async () => {

@@ -27,8 +27,10 @@ const m = /[#&]token=([^&]+)/.exec(location.hash);
 if (m) { token = decodeURIComponent(m[1]); sessionStorage.setItem('herder-token', token); history.replaceState(null, '', location.pathname); }
 let doc = null, selected = null, ended = false, afterId = 0, logGrep = '';
 const headers = () => token ? { authorization: 'Bearer ' + token } : {};
+class Refused extends Error {}
 async function get(path) {
   const r = await fetch(path, { headers: headers() });
+  if (r.status === 401) throw new Refused('this listener needs the token for reading too: paste it above');
   if (!r.ok) throw new Error((await r.json().catch(() => ({}))).error?.message || r.statusText);
   return r.json();
 }
@@ -69,8 +71,13 @@ function render() {
   $('#actors').innerHTML = doc.actors.map(row).join('');
   actionsNote();
 }
+let misses = 0;
 async function refresh() {
-  try { doc = await get('/api/status'); render(); } catch (e) { if (!ended) { ended = true; render(); note('the run has ended (or herder stopped answering): this is its last state'); } }
+  try { doc = await get('/api/status'); misses = 0; render(); } catch (e) {
+    if (e instanceof Refused) { note(e.message); return; }
+    // One failed answer is no end (a busy machine); three in a row, once the page has shown the run, are.
+    if (!ended && doc !== null && ++misses >= 3) { ended = true; render(); note('the run has ended (or herder stopped answering): this is its last state'); }
+  }
 }
 let pending = null;
 function soon() { if (pending === null) pending = setTimeout(() => { pending = null; refresh(); }, 150); }
@@ -122,12 +129,38 @@ document.addEventListener('click', (ev) => {
   const tr = ev.target.closest('tr[data-name]');
   if (tr) select(tr.dataset.name);
 });
-$('#token').addEventListener('change', (ev) => { token = ev.target.value.trim(); sessionStorage.setItem('herder-token', token); actionsNote(); });
+$('#token').addEventListener('change', (ev) => { token = ev.target.value.trim(); sessionStorage.setItem('herder-token', token); note(''); actionsNote(); refresh(); });
 $('#grep').addEventListener('change', (ev) => { logGrep = ev.target.value; afterId = 0; $('#log').textContent = ''; pollLogs(); });
-const source = new EventSource('/api/stream');
-source.addEventListener('herder', (m) => { const e = JSON.parse(m.data); showEvent(e); if (e.kind === 'run_end') { ended = true; } soon(); });
-source.onerror = () => { if (ended) source.close(); else soon(); };
-setInterval(() => { pollLogs(); if (!ended && doc && Date.now() / 1000 - doc.generated_at > 5) refresh(); }, 1000);
+// The event stream through fetch rather than EventSource, which cannot send the token.
+async function follow() {
+  while (!ended) {
+    try {
+      const r = await fetch('/api/stream', { headers: headers() });
+      if (!r.ok) throw new Error(r.statusText);
+      const reader = r.body.pipeThrough(new TextDecoderStream()).getReader();
+      let buf = '';
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buf += value;
+        let at;
+        while ((at = buf.indexOf('\\n\\n')) >= 0) {
+          const msg = buf.slice(0, at); buf = buf.slice(at + 2);
+          const data = msg.split('\\n').find((l) => l.startsWith('data: '));
+          if (data === undefined) continue;
+          const e = JSON.parse(data.slice(6));
+          showEvent(e);
+          if (e.kind === 'run_end') ended = true;
+          soon();
+        }
+      }
+    } catch (e) { /* the run ended, or the token is missing: refresh says which */ }
+    soon();
+    await new Promise((res) => setTimeout(res, 1000));
+  }
+}
+follow();
+setInterval(() => { pollLogs(); if (!ended && (doc === null || misses > 0 || Date.now() / 1000 - doc.generated_at > 5)) refresh(); }, 1000);
 refresh();
 `;
 

@@ -3,7 +3,8 @@
  * its JSON API under /api/ (the control API's own handlers, validated by the
  * same schemas), a Server-Sent Events stream of the event bus, and /metrics.
  *
- * - Reads need no token on loopback; anywhere else they need it too. Every
+ * - Reads need no token on loopback; anywhere else they need it too (all but
+ *   the page itself, which holds no data and sends the token it is given). Every
  *   action (POST) needs `Authorization: Bearer TOKEN`, and one from another
  *   origin is refused by its Origin and Sec-Fetch-Site headers; each action is
  *   a command sent "by web ADDRESS".
@@ -86,7 +87,9 @@ function app(d: HttpDeps, origin: () => string): Hono {
   };
   h.use('*', async (c, next) => {
     const post = c.req.method === 'POST';
-    if ((post || !loopback) && !sameToken(bearer(c), d.token)) {
+    // The page itself holds no data: it is served to anyone who may connect, and asks for the token for the rest.
+    const page = c.req.method === 'GET' && (c.req.path === '/' || c.req.path === '/favicon.ico');
+    if ((post || (!loopback && !page)) && !sameToken(bearer(c), d.token)) {
       return c.json(
         { error: { code: 'HERDER_ERR_ARGS', message: 'this needs the token: Authorization: Bearer TOKEN' } },
         401,
@@ -116,6 +119,7 @@ function app(d: HttpDeps, origin: () => string): Hono {
   );
 
   h.get('/', (c) => c.html(d.page()));
+  h.get('/favicon.ico', (c) => c.body(null, 204));
   h.get('/metrics', async (c) => c.body(await d.metrics.metrics(), 200, { 'content-type': d.metrics.contentType }));
   h.get('/api/status', (c) => call(c, 'status', {}));
   h.get('/api/actors/:name', (c) => call(c, 'actor', { name: c.req.param('name') }));
