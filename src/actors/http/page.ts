@@ -160,7 +160,8 @@ async function follow() {
   }
 }
 follow();
-setInterval(() => { pollLogs(); if (!ended && (doc === null || misses > 0 || Date.now() / 1000 - doc.generated_at > 5)) refresh(); }, 1000);
+// Events refresh the table as they come; samples (every 5 s by default) are picked up every 15 s without one.
+setInterval(() => { pollLogs(); if (!ended && (doc === null || misses > 0 || Date.now() / 1000 - doc.generated_at > 15)) refresh(); }, 1000);
 refresh();
 `;
 

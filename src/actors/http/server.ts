@@ -18,7 +18,6 @@ import { serve } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import type { Registry } from 'prom-client';
 import { isLoopback, urlHost } from '../../config/listen.ts';
 import type { SeriesPoint } from '../../record/report-data.ts';
 import { HerderError, isHerderError } from '../../runtime/errors.ts';
@@ -27,6 +26,7 @@ import { dispatch, type Handlers } from '../control.ts';
 import type { ControlMethod } from '../control-api.ts';
 import type { BusEvent, EventBus } from '../event-bus.ts';
 import { lineChart } from './html.ts';
+import type { Metrics } from './metrics.ts';
 
 export const MAX_CONNECTIONS = 64;
 const MAX_BODY_BYTES = 16 * 1024;
@@ -39,7 +39,7 @@ export interface HttpDeps {
   readonly token: string;
   readonly handlers: Handlers;
   readonly bus: EventBus;
-  readonly metrics: Registry;
+  readonly metrics: Metrics;
   /** The dashboard page. */
   readonly page: () => string;
 }
@@ -120,7 +120,7 @@ function app(d: HttpDeps, origin: () => string): Hono {
 
   h.get('/', (c) => c.html(d.page()));
   h.get('/favicon.ico', (c) => c.body(null, 204));
-  h.get('/metrics', async (c) => c.body(await d.metrics.metrics(), 200, { 'content-type': d.metrics.contentType }));
+  h.get('/metrics', async (c) => c.body(await d.metrics.text(), 200, { 'content-type': d.metrics.contentType }));
   h.get('/api/status', (c) => call(c, 'status', {}));
   h.get('/api/actors/:name', (c) => call(c, 'actor', { name: c.req.param('name') }));
   h.get('/api/events', (c) => call(c, 'events', { limit: Number(c.req.query('limit') ?? 100), unwritten: true }));
