@@ -8,6 +8,7 @@
  * everyone else is handed the read-only `LiveView`.
  */
 
+import type { Stream } from '../record/records.ts';
 import { HERDER } from '../runtime/events.ts';
 import type { HealthSettings, WorkerSpec } from '../runtime/spec.ts';
 import type { ChildState, Pause } from '../runtime/supervision.ts';
@@ -89,7 +90,11 @@ export interface LiveView {
   usage(name: string): ThreadUsage | null;
   /** How many failures / errors an actor had since `since` (monotonic ms). */
   recent(name: string, what: Happening, since: number): number;
+  /** Follows an actor's output as it is captured (the dashboard's live tail); the function returned stops it. */
+  follow(name: string, sink: OutputSink): () => void;
 }
+
+export type OutputSink = (stream: Stream, lines: readonly string[]) => void;
 
 const KEEP = 1000;
 
@@ -98,6 +103,7 @@ export class Registry implements LiveView {
   private readonly signalsByName = new Map<string, ActorSignals>();
   private readonly usages = new Map<string, ThreadUsage>();
   private readonly happenings = new Map<string, Record<Happening, number[]>>();
+  private readonly followers = new Map<string, Set<OutputSink>>();
 
   /** The root of the tree, once it exists. */
   attach(tree: LiveTree): void {
@@ -131,7 +137,26 @@ export class Registry implements LiveView {
     return list.length;
   }
 
+  follow(name: string, sink: OutputSink): () => void {
+    let set = this.followers.get(name);
+    if (set === undefined) {
+      set = new Set();
+      this.followers.set(name, set);
+    }
+    set.add(sink);
+    return () => {
+      set.delete(sink);
+      if (set.size === 0) this.followers.delete(name);
+    };
+  }
+
   // The writers: called by supervisors only.
+
+  /** Lines an actor printed, for whoever follows it (nobody, almost always: one lookup). */
+  output(name: string, stream: Stream, lines: readonly string[]): void {
+    const set = this.followers.get(name);
+    if (set !== undefined) for (const sink of set) sink(stream, lines);
+  }
 
   /** An actor's signals, to be updated in place by whoever hosts it. */
   signalsOf(name: string): ActorSignals {

@@ -306,6 +306,7 @@ export class SupervisorActor implements RunningChild, LiveTree {
       signals.lastActivity = clock.now();
       logger.output(name, pid, stream, lines);
       echo?.lines(name, stream, lines);
+      registry.output(name, stream, lines);
       if (!watch.empty) watch.lines(stream, lines);
     };
     const reportError = (errorType: string, message: string, context: string) => {

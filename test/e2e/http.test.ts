@@ -91,7 +91,7 @@ describe.concurrent('the HTTP listener', () => {
     expect(readFileSync(db).includes(token)).toBe(false);
   });
 
-  it('streams the event bus: a crash reaches a client within moments, without a reload', {
+  it("streams the event bus and an actor's output: a crash and a line reach a client as they happen", {
     timeout: 60_000,
   }, async () => {
     const dir = project(config());
@@ -120,6 +120,24 @@ describe.concurrent('the HTTP listener', () => {
         data: { cause: 'crash', code: 3 },
       });
       ctrl.abort();
+
+      // One actor's output, pushed as it is captured and filtered like logs --grep.
+      const out = await fetch(`${url}/api/actors/crasher/output?grep=${encodeURIComponent('^hello')}`);
+      const lines = (out.body as ReadableStream<Uint8Array>).getReader();
+      let text = '';
+      await waitUntil(
+        async () => {
+          text += decoder.decode((await lines.read()).value);
+          return text.includes('event: output');
+        },
+        20_000,
+        'a line on the output stream',
+      );
+      const msg = text.split('\n').find((l) => l.startsWith('data: {')) ?? '';
+      expect(JSON.parse(msg.slice('data: '.length))).toMatchObject({ stream: 'stdout', lines: ['hello from crasher'] });
+      await lines.cancel();
+      expect((await fetch(`${url}/api/actors/crasher/output?grep=(`)).status).toBe(400);
+      expect((await fetch(`${url}/api/actors/nobody/output`)).status).toBe(404);
     } finally {
       await run.stop();
     }

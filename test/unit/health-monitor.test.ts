@@ -37,6 +37,7 @@ function monitor(actors: LiveActor[], protection = false) {
     signals: () => freshSignals(),
     usage: () => null,
     recent: () => 0,
+    follow: () => () => {},
   };
   return new HealthMonitor({
     view,

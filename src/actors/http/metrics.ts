@@ -35,7 +35,8 @@ type Labels = Record<string, string>;
 type Put = (labels: Labels, value: number) => void;
 
 /** A label value as the text format wants it: backslash, quote and newline escaped. */
-const esc = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+const esc = (v: string) =>
+  /[\\"\n]/.test(v) ? v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n') : v;
 
 function line(name: string, labels: Labels, value: number): string {
   const keys = Object.keys(labels);

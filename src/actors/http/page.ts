@@ -25,7 +25,7 @@ const when = (ts) => ts == null ? '-' : new Date(ts * 1000).toISOString().slice(
 let token = sessionStorage.getItem('herder-token') || '';
 const m = /[#&]token=([^&]+)/.exec(location.hash);
 if (m) { token = decodeURIComponent(m[1]); sessionStorage.setItem('herder-token', token); history.replaceState(null, '', location.pathname); }
-let doc = null, selected = null, ended = false, afterId = 0, logGrep = '';
+let doc = null, selected = null, ended = false, logGrep = '';
 const headers = () => token ? { authorization: 'Bearer ' + token } : {};
 class Refused extends Error {}
 async function get(path) {
@@ -88,39 +88,66 @@ function showEvent(e) {
   $('#events').prepend(li);
   while ($('#events').children.length > 50) $('#events').lastChild.remove();
 }
-async function pollLogs() {
-  if (selected === null) return;
-  const q = new URLSearchParams({ process: selected, limit: '200' });
-  if (afterId > 0) q.set('afterId', String(afterId));
-  if (logGrep !== '') q.set('grep', logGrep);
-  try {
-    const lines = await get('/api/logs?' + q);
-    const out = $('#log');
-    for (const l of lines) {
-      if (l.id != null) afterId = Math.max(afterId, l.id);
-      const span = document.createElement('span');
-      span.className = l.stream;
-      span.textContent = (l.stream === 'stderr' ? 'err ' : 'out ') + l.line + '\\n';
-      out.append(span);
+function addLines(stream, lines) {
+  const out = $('#log');
+  const atEnd = out.scrollTop + out.clientHeight >= out.scrollHeight - 4;
+  for (const line of lines) {
+    const span = document.createElement('span');
+    span.className = stream;
+    span.textContent = (stream === 'stderr' ? 'err ' : 'out ') + line + '\\n';
+    out.append(span);
+  }
+  while (out.childNodes.length > 500) out.firstChild.remove();
+  if (atEnd) out.scrollTop = out.scrollHeight;
+}
+// Server-Sent Events through fetch rather than EventSource, which cannot send the token.
+async function sse(path, on, signal) {
+  const r = await fetch(path, { headers: headers(), signal });
+  if (!r.ok) throw new Error(r.statusText);
+  const reader = r.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buf = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buf += value;
+    let at;
+    while ((at = buf.indexOf('\\n\\n')) >= 0) {
+      const msg = buf.slice(0, at); buf = buf.slice(at + 2);
+      const data = msg.split('\\n').find((l) => l.startsWith('data: '));
+      if (data !== undefined) on(JSON.parse(data.slice(6)));
     }
-    while (out.childNodes.length > 500) out.firstChild.remove();
-    if (lines.length > 0) out.scrollTop = out.scrollHeight;
-  } catch (e) { /* the run may have ended: the tail stays as it was */ }
+  }
+}
+let tail = null;
+// The tail: the newest lines from the record once, then each line as it is captured (pushed, not polled).
+async function followOutput() {
+  tail?.abort();
+  const ctrl = new AbortController();
+  tail = ctrl;
+  $('#log').textContent = '';
+  const q = new URLSearchParams({ process: selected, limit: '200' });
+  if (logGrep !== '') q.set('grep', logGrep);
+  const g = logGrep === '' ? '' : '?grep=' + encodeURIComponent(logGrep);
+  try {
+    const live = sse('/api/actors/' + encodeURIComponent(selected) + '/output' + g, (m) => addLines(m.stream, m.lines), ctrl.signal);
+    const first = await get('/api/logs?' + q);
+    for (const l of first) addLines(l.stream, [l.line]);
+    await live;
+  } catch (e) { /* switched to another actor, or the run ended: the tail stays as it was */ }
 }
 async function select(name) {
-  selected = name; afterId = 0;
+  selected = name;
   $('#actor').hidden = false;
   $('#name').textContent = name;
-  $('#log').textContent = '';
   $('#events').textContent = '';
   render();
+  followOutput();
   try {
     const evs = await get('/api/events?limit=1000');
     for (const e of evs.filter((x) => x.process === name).slice(-50)) showEvent(e);
     const charts = await fetch('/charts/' + encodeURIComponent(name), { headers: headers() });
     $('#charts').innerHTML = charts.ok ? await charts.text() : '';
   } catch (e) { note(String(e.message || e)); }
-  pollLogs();
 }
 document.addEventListener('click', (ev) => {
   const b = ev.target.closest('button[data-op]');
@@ -130,30 +157,11 @@ document.addEventListener('click', (ev) => {
   if (tr) select(tr.dataset.name);
 });
 $('#token').addEventListener('change', (ev) => { token = ev.target.value.trim(); sessionStorage.setItem('herder-token', token); note(''); actionsNote(); refresh(); });
-$('#grep').addEventListener('change', (ev) => { logGrep = ev.target.value; afterId = 0; $('#log').textContent = ''; pollLogs(); });
-// The event stream through fetch rather than EventSource, which cannot send the token.
+$('#grep').addEventListener('change', (ev) => { logGrep = ev.target.value; if (selected !== null) followOutput(); });
 async function follow() {
   while (!ended) {
     try {
-      const r = await fetch('/api/stream', { headers: headers() });
-      if (!r.ok) throw new Error(r.statusText);
-      const reader = r.body.pipeThrough(new TextDecoderStream()).getReader();
-      let buf = '';
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        buf += value;
-        let at;
-        while ((at = buf.indexOf('\\n\\n')) >= 0) {
-          const msg = buf.slice(0, at); buf = buf.slice(at + 2);
-          const data = msg.split('\\n').find((l) => l.startsWith('data: '));
-          if (data === undefined) continue;
-          const e = JSON.parse(data.slice(6));
-          showEvent(e);
-          if (e.kind === 'run_end') ended = true;
-          soon();
-        }
-      }
+      await sse('/api/stream', (e) => { showEvent(e); if (e.kind === 'run_end') ended = true; soon(); });
     } catch (e) { /* the run ended, or the token is missing: refresh says which */ }
     soon();
     await new Promise((res) => setTimeout(res, 1000));
@@ -161,7 +169,7 @@ async function follow() {
 }
 follow();
 // Events refresh the table as they come; samples (every 5 s by default) are picked up every 15 s without one.
-setInterval(() => { pollLogs(); if (!ended && (doc === null || misses > 0 || Date.now() / 1000 - doc.generated_at > 15)) refresh(); }, 1000);
+setInterval(() => { if (!ended && (doc === null || misses > 0 || Date.now() / 1000 - doc.generated_at > 15)) refresh(); }, 1000);
 refresh();
 `;
 

@@ -25,6 +25,7 @@ import type { HttpSettings } from '../../runtime/spec.ts';
 import { dispatch, type Handlers } from '../control.ts';
 import type { ControlMethod } from '../control-api.ts';
 import type { BusEvent, EventBus } from '../event-bus.ts';
+import type { LiveView } from '../registry.ts';
 import { lineChart } from './html.ts';
 import type { Metrics } from './metrics.ts';
 
@@ -40,6 +41,8 @@ export interface HttpDeps {
   readonly handlers: Handlers;
   readonly bus: EventBus;
   readonly metrics: Metrics;
+  /** For the live output tail of one actor. */
+  readonly view: LiveView;
   /** The dashboard page. */
   readonly page: () => string;
 }
@@ -136,7 +139,34 @@ function app(d: HttpDeps, origin: () => string): Hono {
       unwritten: q.afterId === undefined,
     });
   });
-  h.get('/api/stream', () => stream(d.bus));
+  h.get('/api/stream', () =>
+    stream((send) =>
+      d.bus.subscribe((e: BusEvent) => {
+        const { process, kind, detail, data } = e;
+        send('herder', { ts: Date.now() / 1000, process, kind, detail, data });
+      }),
+    ),
+  );
+  // One actor's output as it is captured, filtered like logs --grep: pushed, never read back from the record.
+  h.get('/api/actors/:name/output', (c) => {
+    const name = c.req.param('name');
+    if (!d.view.children().some(({ c: x }) => x.spec.name === name)) {
+      return c.json({ error: { code: 'HERDER_ERR_ARGS', message: `no actor named "${name}"` } }, 404);
+    }
+    const grep = c.req.query('grep');
+    let re: RegExp | null = null;
+    try {
+      re = grep === undefined || grep === '' ? null : new RegExp(grep);
+    } catch (e) {
+      return c.json({ error: { code: 'HERDER_ERR_ARGS', message: `grep: ${(e as Error).message}` } }, 400);
+    }
+    return stream((send) =>
+      d.view.follow(name, (s, lines) => {
+        const kept = re === null ? lines : lines.filter((l) => re.test(l));
+        if (kept.length > 0) send('output', { ts: Date.now() / 1000, stream: s, lines: kept });
+      }),
+    );
+  });
   // The actor's CPU and memory over the run, drawn by the report's own chart code.
   h.get('/charts/:name', async (c) => {
     try {
@@ -178,11 +208,11 @@ function app(d: HttpDeps, origin: () => string): Hono {
 }
 
 /**
- * The event bus as Server-Sent Events: each event as `herder` with its kind,
- * fields and line. A client that stops reading fills its queue and is dropped:
- * it never holds the bus or herder's memory.
+ * Server-Sent Events from a subscription (the event bus, an actor's output).
+ * A client that stops reading fills its bounded queue and is dropped: it never
+ * holds the source or herder's memory.
  */
-function stream(bus: EventBus): Response {
+function stream(subscribe: (send: (event: string, data: unknown) => void) => () => void): Response {
   let stop = () => {};
   const body = new ReadableStream<string>(
     {
@@ -195,10 +225,7 @@ function stream(bus: EventBus): Response {
           }
           ctrl.enqueue(text);
         };
-        const unsubscribe = bus.subscribe((e: BusEvent) => {
-          const { process, kind, detail, data } = e;
-          send(`event: herder\ndata: ${JSON.stringify({ ts: Date.now() / 1000, process, kind, detail, data })}\n\n`);
-        });
+        const unsubscribe = subscribe((event, data) => send(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`));
         const alive = setInterval(() => send(': alive\n\n'), KEEPALIVE_MS);
         stop = () => {
           unsubscribe();

@@ -41,6 +41,7 @@ export async function startWeb(d: WebDeps): Promise<HttpListener & { tokenFile: 
     handlers: d.handlers,
     bus: d.bus,
     metrics,
+    view: d.view,
     page: () => page,
   });
   d.logger.http(listener.url);
