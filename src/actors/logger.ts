@@ -134,6 +134,7 @@ export class Logger {
     if (this.pendingBytes + bytes > this.bufferBytes) {
       this.dropped.set(process, (this.dropped.get(process) ?? 0) + lines.length);
       this.tallies.dropped += lines.length;
+      this.tallies.version++;
       this.scheduleFlush();
       return;
     }
@@ -362,6 +363,7 @@ export class Logger {
       const p = q.record.process;
       this.dropped.set(p, (this.dropped.get(p) ?? 0) + q.record.count);
       this.tallies.dropped += q.record.count;
+      this.tallies.version++;
     }
     this.outputQueue = inFlight;
     this.pendingBytes = inFlight.reduce((n, q) => n + q.bytes, 0);

@@ -142,7 +142,11 @@ export class Sampler {
     return ticks;
   }
 
+  /** Sampling rounds so far: anything read from `latest` may have changed since the last value. */
+  rounds = 0;
+
   async sample(): Promise<void> {
+    this.rounds++;
     const now = this.clock.now();
     const elapsedS = Math.max(0.001, (now - this.lastAt) / 1000);
     this.lastAt = now;

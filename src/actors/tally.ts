@@ -12,6 +12,7 @@ export const MAX_TYPES = 10;
 export const OTHER_TYPE = 'other';
 
 export interface Tally {
+  readonly version: number;
   readonly lines: ReadonlyMap<string, Readonly<Record<Stream, number>>>;
   readonly errors: ReadonlyMap<string, ReadonlyMap<string, number>>;
   readonly dropped: number;
@@ -21,8 +22,11 @@ export class Tallies implements Tally {
   readonly lines = new Map<string, Record<Stream, number>>();
   readonly errors = new Map<string, Map<string, number>>();
   dropped = 0;
+  /** Bumped at every change: a reader can tell that nothing moved since it last looked. */
+  version = 0;
 
   output(process: string, stream: Stream, n: number): void {
+    this.version++;
     let t = this.lines.get(process);
     if (t === undefined) {
       t = { stdout: 0, stderr: 0 };
@@ -32,6 +36,7 @@ export class Tallies implements Tally {
   }
 
   error(process: string, errorType: string): void {
+    this.version++;
     let t = this.errors.get(process);
     if (t === undefined) {
       t = new Map();

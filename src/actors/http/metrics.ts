@@ -21,6 +21,12 @@ export interface MetricsSource {
   readonly tally: () => Tally;
   /** Epoch ms of the run's deadline; null: no limit. */
   readonly deadlineWall: number | null;
+  /**
+   * Changes whenever anything above may have (an event, a sampling round, a
+   * line or an error recorded): while it stays the same, the last scrape's
+   * text of herder's own series is served again.
+   */
+  readonly version: () => string;
 }
 
 /** Every state an actor can be in, each a series of herder_actor_state (1 for the current one). */
@@ -30,6 +36,9 @@ const stateOf = (c: ChildState): (typeof STATES)[number] =>
   c.status.tag === 'running' && c.status.paused !== null ? 'paused' : c.status.tag;
 
 const kindOf = (c: ChildState): string => (c.spec.kind === 'supervisor' ? 'supervisor' : c.spec.launch.type);
+
+/** herder's own process figures (prom-client's) are read at most this often; a faster scrape gets the last ones. */
+const OWN_EVERY_MS = 5_000;
 
 type Labels = Record<string, string>;
 type Put = (labels: Labels, value: number) => void;
@@ -163,6 +172,8 @@ export function herderMetrics(src: MetricsSource): Metrics {
     const m = src.latest(SYSTEM)?.memPercent;
     if (m != null) g.set(m / 100);
   });
+  let cached: { version: string; text: string } | null = null;
+  let own: { at: number; text: string } | null = null;
   const process = new Registry();
   // The event-loop delay is sampled every 100 ms rather than prom-client's 10 ms: a tenth of the wake-ups.
   collectDefaultMetrics({ register: process, eventLoopMonitoringPrecision: 100 });
@@ -172,13 +183,19 @@ export function herderMetrics(src: MetricsSource): Metrics {
   return {
     contentType: process.contentType,
     async text() {
-      const out: string[] = [];
-      for (const f of families) {
-        out.push(`# HELP ${f.name} ${f.help}`, `# TYPE ${f.name} ${f.type}`);
-        f.fill((labels, value) => out.push(line(f.name, labels, value)));
-        out.push('');
+      const v = src.version();
+      if (cached === null || cached.version !== v) {
+        const out: string[] = [];
+        for (const f of families) {
+          out.push(`# HELP ${f.name} ${f.help}`, `# TYPE ${f.name} ${f.type}`);
+          f.fill((labels, value) => out.push(line(f.name, labels, value)));
+          out.push('');
+        }
+        cached = { version: v, text: out.join('\n') };
       }
-      return out.join('\n') + (await process.metrics());
+      const now = Date.now();
+      if (own === null || now - own.at >= OWN_EVERY_MS) own = { at: now, text: await process.metrics() };
+      return cached.text + own.text;
     },
   };
 }

@@ -73,7 +73,10 @@ function render() {
 }
 let misses = 0;
 async function refresh() {
-  try { doc = await get('/api/status'); misses = 0; render(); } catch (e) {
+  try {
+    doc = await get('/api/status'); misses = 0; render();
+    if (selected !== null && Date.now() - chartsAt > 15000) drawCharts().catch(() => {});
+  } catch (e) {
     if (e instanceof Refused) { note(e.message); return; }
     // One failed answer is no end (a busy machine); three in a row, once the page has shown the run, are.
     if (!ended && doc !== null && ++misses >= 3) { ended = true; render(); note('the run has ended (or herder stopped answering): this is its last state'); }
@@ -135,6 +138,14 @@ async function followOutput() {
     await live;
   } catch (e) { /* switched to another actor, or the run ended: the tail stays as it was */ }
 }
+let chartsAt = 0;
+/** The selected actor's charts, drawn by the server from the record (again at most every 15 s). */
+async function drawCharts() {
+  if (selected === null) return;
+  chartsAt = Date.now();
+  const charts = await fetch('/charts/' + encodeURIComponent(selected), { headers: headers() });
+  if (charts.ok) $('#charts').innerHTML = await charts.text();
+}
 async function select(name) {
   selected = name;
   $('#actor').hidden = false;
@@ -145,8 +156,7 @@ async function select(name) {
   try {
     const evs = await get('/api/events?limit=1000');
     for (const e of evs.filter((x) => x.process === name).slice(-50)) showEvent(e);
-    const charts = await fetch('/charts/' + encodeURIComponent(name), { headers: headers() });
-    $('#charts').innerHTML = charts.ok ? await charts.text() : '';
+    await drawCharts();
   } catch (e) { note(String(e.message || e)); }
 }
 document.addEventListener('click', (ev) => {

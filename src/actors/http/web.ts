@@ -28,11 +28,16 @@ export interface WebDeps {
 
 export async function startWeb(d: WebDeps): Promise<HttpListener & { tokenFile: string }> {
   const token = loadToken(d.settings.tokenFile, d.dbPath);
+  let events = 0;
+  d.bus.subscribe(() => {
+    events++;
+  });
   const metrics = herderMetrics({
     view: d.view,
     latest: (name) => d.sampler?.latest(name),
     tally: () => d.logger.tally,
     deadlineWall: d.deadlineWall,
+    version: () => `${events}:${d.sampler?.rounds ?? 0}:${d.logger.tally.version}`,
   });
   const page = dashboardPage();
   const listener = await startHttp({
