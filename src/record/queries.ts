@@ -154,17 +154,24 @@ export function statusDoc(db: Db, runId: number, nowS: number, live: boolean): S
   const names = [...stateRows.map((s) => String(s.process)), SYSTEM];
   const lastErrors = new Map<string, { type: string; message: string; ts: number }>();
   const usage = new Map<string, Record<string, unknown>>();
-  for (const name of names) {
-    const e = db.get(
-      'SELECT error_type, message, ts FROM process_errors WHERE process = ? AND run_id = ? ORDER BY ts DESC LIMIT 1',
-      [name, runId],
-    );
-    if (e !== null) lastErrors.set(name, { type: String(e.error_type), message: String(e.message), ts: Number(e.ts) });
-    const u = db.get('SELECT * FROM resource_usage WHERE process = ? AND run_id = ? ORDER BY ts DESC LIMIT 1', [
-      name,
-      runId,
-    ]);
-    if (u !== null) usage.set(name, u);
+  // Each statement is prepared once for all the actors: preparing it per actor cost most of a status.
+  const lastError = db.prepare(
+    'SELECT error_type, message, ts FROM process_errors WHERE process = ? AND run_id = ? ORDER BY ts DESC LIMIT 1',
+  );
+  const lastUsage = db.prepare(
+    'SELECT * FROM resource_usage WHERE process = ? AND run_id = ? ORDER BY ts DESC LIMIT 1',
+  );
+  try {
+    for (const name of names) {
+      const e = lastError.get([name, runId]);
+      if (e !== null)
+        lastErrors.set(name, { type: String(e.error_type), message: String(e.message), ts: Number(e.ts) });
+      const u = lastUsage.get([name, runId]);
+      if (u !== null) usage.set(name, u);
+    }
+  } finally {
+    lastError.finalize();
+    lastUsage.finalize();
   }
   const sys = usage.get(SYSTEM);
   const configs = actorConfigs(db, runId);

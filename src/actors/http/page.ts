@@ -82,8 +82,13 @@ async function refresh() {
     if (!ended && doc !== null && ++misses >= 3) { ended = true; render(); note('the run has ended (or herder stopped answering): this is its last state'); }
   }
 }
-let pending = null;
-function soon() { if (pending === null) pending = setTimeout(() => { pending = null; refresh(); }, 150); }
+// After an event the table is read again within a second, at most once a second however many events come.
+let pending = null, lastRefresh = 0;
+function soon() {
+  if (pending !== null) return;
+  const wait = Math.max(100, 1000 - (Date.now() - lastRefresh));
+  pending = setTimeout(() => { pending = null; lastRefresh = Date.now(); refresh(); }, wait);
+}
 function showEvent(e) {
   if (selected !== null && e.process !== selected) return;
   const li = document.createElement('li');
