@@ -151,27 +151,24 @@ export function statusDoc(db: Db, runId: number, nowS: number, live: boolean): S
   // One indexed lookup per actor (process, run_id, ts), never a scan of the run's rows:
   // status is polled every second, and a week-long run has millions of samples.
   const stateRows = db.all('SELECT * FROM process_state WHERE run_id = ? ORDER BY rowid', [runId]);
-  const names = [...stateRows.map((s) => String(s.process)), SYSTEM];
   const lastErrors = new Map<string, { type: string; message: string; ts: number }>();
   const usage = new Map<string, Record<string, unknown>>();
-  // Each statement is prepared once for all the actors: preparing it per actor cost most of a status.
-  const lastError = db.prepare(
-    'SELECT error_type, message, ts FROM process_errors WHERE process = ? AND run_id = ? ORDER BY ts DESC LIMIT 1',
-  );
-  const lastUsage = db.prepare(
-    'SELECT * FROM resource_usage WHERE process = ? AND run_id = ? ORDER BY ts DESC LIMIT 1',
-  );
-  try {
-    for (const name of names) {
-      const e = lastError.get([name, runId]);
-      if (e !== null)
-        lastErrors.set(name, { type: String(e.error_type), message: String(e.message), ts: Number(e.ts) });
-      const u = lastUsage.get([name, runId]);
-      if (u !== null) usage.set(name, u);
-    }
-  } finally {
-    lastError.finalize();
-    lastUsage.finalize();
+  // One statement per table, each doing one index lookup per actor inside SQLite: a call per actor from here
+  // cost most of a status (a fixed overhead per call).
+  const names = `WITH names(p) AS (SELECT process FROM process_state WHERE run_id = ?1 UNION ALL SELECT ?2)`;
+  for (const e of db.all(
+    `${names} SELECT n.p AS process, e.error_type, e.message, e.ts FROM names n JOIN process_errors e ON e.rowid =
+       (SELECT rowid FROM process_errors WHERE process = n.p AND run_id = ?1 ORDER BY ts DESC LIMIT 1)`,
+    [runId, SYSTEM],
+  )) {
+    lastErrors.set(String(e.process), { type: String(e.error_type), message: String(e.message), ts: Number(e.ts) });
+  }
+  for (const u of db.all(
+    `${names} SELECT u.* FROM names n JOIN resource_usage u ON u.rowid =
+       (SELECT rowid FROM resource_usage WHERE process = n.p AND run_id = ?1 ORDER BY ts DESC LIMIT 1)`,
+    [runId, SYSTEM],
+  )) {
+    usage.set(String(u.process), u);
   }
   const sys = usage.get(SYSTEM);
   const configs = actorConfigs(db, runId);
