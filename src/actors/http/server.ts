@@ -123,7 +123,9 @@ function app(d: HttpDeps, origin: () => string): Hono {
 
   h.get('/', (c) => c.html(d.page()));
   h.get('/favicon.ico', (c) => c.body(null, 204));
-  h.get('/metrics', async (c) => c.body(await d.metrics.text(), 200, { 'content-type': d.metrics.contentType }));
+  h.get('/metrics', async (c) =>
+    c.body((await d.metrics.text()) as Uint8Array<ArrayBuffer>, 200, { 'content-type': d.metrics.contentType }),
+  );
   h.get('/api/status', (c) => call(c, 'status', {}));
   h.get('/api/actors/:name', (c) => call(c, 'actor', { name: c.req.param('name') }));
   h.get('/api/events', (c) => call(c, 'events', { limit: Number(c.req.query('limit') ?? 100), unwritten: true }));
