@@ -22,11 +22,11 @@ export interface MetricsSource {
   /** Epoch ms of the run's deadline; null: no limit. */
   readonly deadlineWall: number | null;
   /**
-   * Changes whenever anything above may have (an event, a sampling round, a
-   * line or an error recorded): while it stays the same, the last scrape's
-   * text of herder's own series is served again.
+   * Changes whenever anything above may have: `state` with an event, a line
+   * or an error recorded, `samples` with an event or a sampling round. While
+   * one stays the same, the last scrape's text of its series is served again.
    */
-  readonly version: () => string;
+  readonly version: () => { readonly state: string; readonly samples: string };
 }
 
 /** Every state an actor can be in, each a series of herder_actor_state (1 for the current one). */
@@ -66,25 +66,28 @@ export interface Metrics {
 }
 
 export function herderMetrics(src: MetricsSource): Metrics {
-  const families: { name: string; help: string; type: string; fill: (put: Put) => void }[] = [];
+  type Group = 'state' | 'samples';
+  const families: { name: string; help: string; type: string; group: Group; fill: (put: Put) => void }[] = [];
   const workers = () => src.view.children().filter(({ c }) => c.spec.kind === 'worker');
   const gauge = (
     name: string,
     help: string,
     _labels: string[],
     fill: (g: { set: Put & ((v: number) => void) }) => void,
+    group: Group = 'state',
   ) =>
     families.push({
       name,
       help,
       type: 'gauge',
+      group,
       fill: (put) =>
         fill({
           set: ((a: Labels | number, b?: number) => (typeof a === 'number' ? put({}, a) : put(a, b ?? 0))) as never,
         }),
     });
   const counter = (name: string, help: string, _labels: string[], fill: (add: Put) => void) =>
-    families.push({ name, help, type: 'counter', fill });
+    families.push({ name, help, type: 'counter', group: 'state', fill });
 
   gauge('herder_actor_up', 'Whether the actor is running (1) or not (0).', ['actor', 'kind'], (g) => {
     for (const { c } of workers()) {
@@ -123,9 +126,15 @@ export function herderMetrics(src: MetricsSource): Metrics {
     },
   );
   const running = () => src.view.running().map((a) => ({ a, s: src.latest(a.name) }));
-  gauge('herder_actor_cpu_percent', 'CPU used by the actor at its last sample, in % of one core.', ['actor'], (g) => {
-    for (const { a, s } of running()) if (s?.cpuPercent != null) g.set({ actor: a.name }, s.cpuPercent);
-  });
+  gauge(
+    'herder_actor_cpu_percent',
+    'CPU used by the actor at its last sample, in % of one core.',
+    ['actor'],
+    (g) => {
+      for (const { a, s } of running()) if (s?.cpuPercent != null) g.set({ actor: a.name }, s.cpuPercent);
+    },
+    'samples',
+  );
   gauge(
     'herder_actor_resident_memory_bytes',
     "The actor's resident memory at its last sample (a thread actor: its heap in use).",
@@ -136,10 +145,17 @@ export function herderMetrics(src: MetricsSource): Metrics {
         if (mb !== null) g.set({ actor: a.name }, Math.round(mb * 1048576));
       }
     },
+    'samples',
   );
-  gauge('herder_actor_health_score', "The actor's health score at its last sample (0 to 1).", ['actor'], (g) => {
-    for (const { a, s } of running()) if (s?.health != null) g.set({ actor: a.name }, s.health);
-  });
+  gauge(
+    'herder_actor_health_score',
+    "The actor's health score at its last sample (0 to 1).",
+    ['actor'],
+    (g) => {
+      for (const { a, s } of running()) if (s?.health != null) g.set({ actor: a.name }, s.health);
+    },
+    'samples',
+  );
   counter(
     'herder_actor_errors_total',
     'Errors recorded for the actor, by type (beyond ten types per actor, as "other").',
@@ -169,11 +185,31 @@ export function herderMetrics(src: MetricsSource): Metrics {
   gauge('herder_run_deadline_timestamp_seconds', 'When the run stops by its max runtime (Unix time).', [], (g) => {
     if (src.deadlineWall !== null) g.set(src.deadlineWall / 1000);
   });
-  gauge('herder_machine_memory_used_ratio', "The machine's memory in use at the last sample (0 to 1).", [], (g) => {
-    const m = src.latest(SYSTEM)?.memPercent;
-    if (m != null) g.set(m / 100);
-  });
-  let cached: { version: string; text: string } | null = null;
+  gauge(
+    'herder_machine_memory_used_ratio',
+    "The machine's memory in use at the last sample (0 to 1).",
+    [],
+    (g) => {
+      const m = src.latest(SYSTEM)?.memPercent;
+      if (m != null) g.set(m / 100);
+    },
+    'samples',
+  );
+  const cached: Record<Group, { version: string; text: string } | null> = { state: null, samples: null };
+  const groupText = (group: Group, version: string): string => {
+    const c = cached[group];
+    if (c !== null && c.version === version) return c.text;
+    const out: string[] = [];
+    for (const f of families) {
+      if (f.group !== group) continue;
+      out.push(`# HELP ${f.name} ${f.help}`, `# TYPE ${f.name} ${f.type}`);
+      f.fill((labels, value) => out.push(line(f.name, labels, value)));
+      out.push('');
+    }
+    const text = out.join('\n');
+    cached[group] = { version, text };
+    return text;
+  };
   let own: { at: number; text: string } | null = null;
   let body: { herder: string; own: string; bytes: Uint8Array } | null = null;
   const process = new Registry();
@@ -186,20 +222,12 @@ export function herderMetrics(src: MetricsSource): Metrics {
     contentType: process.contentType,
     async text() {
       const v = src.version();
-      if (cached === null || cached.version !== v) {
-        const out: string[] = [];
-        for (const f of families) {
-          out.push(`# HELP ${f.name} ${f.help}`, `# TYPE ${f.name} ${f.type}`);
-          f.fill((labels, value) => out.push(line(f.name, labels, value)));
-          out.push('');
-        }
-        cached = { version: v, text: out.join('\n') };
-      }
+      const herder = groupText('state', v.state) + groupText('samples', v.samples);
       const now = Date.now();
       if (own === null || now - own.at >= OWN_EVERY_MS) own = { at: now, text: await process.metrics() };
       // The same two parts as last time: the same bytes, not a new copy per scrape.
-      if (body === null || body.herder !== cached.text || body.own !== own.text) {
-        body = { herder: cached.text, own: own.text, bytes: Buffer.from(cached.text + own.text) };
+      if (body === null || body.herder !== herder || body.own !== own.text) {
+        body = { herder, own: own.text, bytes: Buffer.from(herder + own.text) };
       }
       return body.bytes;
     },

@@ -37,7 +37,7 @@ export async function startWeb(d: WebDeps): Promise<HttpListener & { tokenFile: 
     latest: (name) => d.sampler?.latest(name),
     tally: () => d.logger.tally,
     deadlineWall: d.deadlineWall,
-    version: () => `${events}:${d.sampler?.rounds ?? 0}:${d.logger.tally.version}`,
+    version: () => ({ state: `${events}:${d.logger.tally.version}`, samples: `${events}:${d.sampler?.rounds ?? 0}` }),
   });
   const page = dashboardPage();
   const listener = await startHttp({
