@@ -233,7 +233,7 @@ function stream(subscribe: (send: (event: string, data: unknown) => void) => () 
           unsubscribe();
           clearInterval(alive);
         };
-        send(': herder events\n\n');
+        send(': herder\n\n');
       },
       cancel() {
         stop();
