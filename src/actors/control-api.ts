@@ -15,6 +15,15 @@ import type { RunReport, SeriesPoint } from '../record/report-data.ts';
 
 export const CONTROL_PROTOCOL = 'herder.control/1';
 
+const compiles = (re: string): boolean => {
+  try {
+    new RegExp(re);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
 /** Who sent a command, as the caller says: recorded with the command's event. */
 const by = z.string().max(200).default('unknown');
 const actor = z.object({ name: z.string().min(1).max(200), by });
@@ -35,7 +44,7 @@ export const controlParams = {
     process: z.string().min(1).max(200).optional(),
     stream: z.enum(['stdout', 'stderr']).optional(),
     sinceTs: z.number().optional(),
-    grep: z.string().max(2_000).optional(),
+    grep: z.string().max(2_000).refine(compiles, { message: 'not a valid regular expression' }).optional(),
     afterId: z.number().int().nonnegative().optional(),
     limit: z.number().int().min(1).max(10_000).default(100),
     unwritten: z.boolean().default(false),

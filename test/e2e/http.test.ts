@@ -74,6 +74,11 @@ describe.concurrent('the HTTP listener', () => {
       expect(missing.status).toBe(409);
       expect(((await missing.json()) as { error: { code: string } }).error.code).toBe('HERDER_ERR_CONTROL');
       expect((await fetch(`${url}/api/events?limit=abc`)).status).toBe(400);
+      const badGrep = await fetch(`${url}/api/logs?grep=(`);
+      expect(badGrep.status).toBe(400);
+      expect(await badGrep.json()).toEqual({
+        error: { code: 'HERDER_ERR_ARGS', message: 'logs: grep: not a valid regular expression' },
+      });
       expect((await fetch(`${url}/nowhere`)).status).toBe(404);
 
       const text = await runCli(['status'], dir);
