@@ -15,16 +15,16 @@ import path from 'node:path';
 import { chromium } from 'playwright-core';
 import {
   type BenchResult,
-  childrenOf,
   exitWithin,
   fmt,
+  idleConfig,
   procStat,
   QUICK,
   round,
   runBench,
-  type Started,
   signal,
   sleep,
+  sleepersReady,
   startHerder,
   tempDir,
   waitUntil,
@@ -35,26 +35,8 @@ const SETTLE_S = 8;
 const WINDOW_S = QUICK ? 30 : 90;
 const SCRAPES = 100;
 
-function config(http: boolean): string {
-  return [
-    `runtime: { shutdown_grace_seconds: 5${http ? ', http: { listen: "127.0.0.1:0" }' : ''} }`,
-    'actors:',
-    ...Array.from({ length: N }, (_, i) => `  - name: idle${String(i).padStart(3, '0')}\n    command: [sleep, "3600"]`),
-    '',
-  ].join('\n');
-}
-
-async function ready(h: Started, what: string): Promise<void> {
-  await waitUntil(
-    () => {
-      if (h.child.exitCode !== null) throw new Error(`${what} exited early: ${h.stderr().slice(-1500)}`);
-      return childrenOf(h.pid).filter((c) => c.comm === 'sleep').length >= N;
-    },
-    90_000,
-    `${N} children under ${what}`,
-    200,
-  );
-}
+const config = (http: boolean) =>
+  idleConfig(N, `shutdown_grace_seconds: 5${http ? ', http: { listen: "127.0.0.1:0" }' : ''}`);
 
 function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -78,8 +60,8 @@ runBench('http-cost', 330_000, async (): Promise<BenchResult> => {
   });
   let prom: ReturnType<typeof spawn> | null = null;
   try {
-    await ready(on, 'the herder with the listener');
-    await ready(off, 'the herder without it');
+    await sleepersReady(on, N, 'the herder with the listener');
+    await sleepersReady(off, N, 'the herder without it');
     const found = await waitUntil(
       () => /dashboard and \/metrics at (http:\/\/[^;\s]+)/.exec(on.stderr())?.[1],
       20_000,

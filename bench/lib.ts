@@ -524,3 +524,26 @@ export function threadCpuPerMin(
   }
   return out;
 }
+
+/** An actors.yaml of `n` idle actors (`sleep 3600`) named idle000…, with `runtime` inside its runtime mapping. */
+export function idleConfig(n: number, runtime: string): string {
+  return [
+    `runtime: { ${runtime} }`,
+    'actors:',
+    ...Array.from({ length: n }, (_, i) => `  - name: idle${String(i).padStart(3, '0')}\n    command: [sleep, "3600"]`),
+    '',
+  ].join('\n');
+}
+
+/** Waits until `n` `sleep` children run under `h`, failing at once if it exits first. */
+export async function sleepersReady(h: Started, n: number, what: string): Promise<void> {
+  await waitUntil(
+    () => {
+      if (h.child.exitCode !== null) throw new Error(`${what} exited early: ${h.stderr().slice(-1500)}`);
+      return childrenOf(h.pid).filter((c) => c.comm === 'sleep').length >= n;
+    },
+    90_000,
+    `${n} children under ${what}`,
+    200,
+  );
+}

@@ -9,52 +9,33 @@
  */
 import {
   type BenchResult,
-  childrenOf,
   exitWithin,
   fmt,
+  idleConfig,
   procStat,
   QUICK,
   round,
   runBench,
-  type Started,
   signal,
   sleep,
+  sleepersReady,
   startHerder,
   tempDir,
-  waitUntil,
 } from './lib.ts';
 
 const N = 100;
 const SETTLE_S = 6;
 const WINDOW_S = QUICK ? 30 : 90;
 
-function config(sampleSeconds: number): string {
-  return [
-    `runtime: { shutdown_grace_seconds: 5, sample_interval_seconds: ${sampleSeconds} }`,
-    'actors:',
-    ...Array.from({ length: N }, (_, i) => `  - name: idle${String(i).padStart(3, '0')}\n    command: [sleep, "3600"]`),
-    '',
-  ].join('\n');
-}
-
-async function ready(h: Started, what: string): Promise<void> {
-  await waitUntil(
-    () => {
-      if (h.child.exitCode !== null) throw new Error(`${what} exited early: ${h.stderr().slice(-1500)}`);
-      return childrenOf(h.pid).filter((c) => c.comm === 'sleep').length >= N;
-    },
-    90_000,
-    `${N} children under ${what}`,
-    200,
-  );
-}
+const config = (sampleSeconds: number) =>
+  idleConfig(N, `shutdown_grace_seconds: 5, sample_interval_seconds: ${sampleSeconds}`);
 
 runBench('sampling-cost', 300_000, async (): Promise<BenchResult> => {
   const on = startHerder(tempDir('sampling-on'), config(5), 10);
   const off = startHerder(tempDir('sampling-off'), config(0), 10);
   try {
-    await ready(on, 'the sampling herder');
-    await ready(off, 'the non-sampling herder');
+    await sleepersReady(on, N, 'the sampling herder');
+    await sleepersReady(off, N, 'the non-sampling herder');
     await sleep(SETTLE_S * 1000);
     const a0 = procStat(on.pid)?.cpuS ?? 0;
     const b0 = procStat(off.pid)?.cpuS ?? 0;

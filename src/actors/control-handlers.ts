@@ -31,7 +31,8 @@ export interface ControlDeps {
   readonly shutdown: (by: string) => boolean;
 }
 
-function signalsOn(a: ActorStatus, view: LiveView, now: number): ActorStatus {
+/** What only memory knows about an actor, over its record; `paused`: the actors paused now, from one walk of the tree. */
+function signalsOn(a: ActorStatus, view: LiveView, paused: ReadonlySet<string>, now: number): ActorStatus {
   const s = view.signals(a.name);
   if (s === undefined) return a;
   return {
@@ -42,9 +43,11 @@ function signalsOn(a: ActorStatus, view: LiveView, now: number): ActorStatus {
     idle_s: s.lastActivity === null ? null : Math.round((now - s.lastActivity) / 100) / 10,
     bad_health_lines: s.badLines,
     error_patterns: s.patternCounts === null ? null : Object.fromEntries(s.patternCounts),
-    paused: view.actor(a.name)?.paused != null,
+    paused: paused.has(a.name),
   };
 }
+
+const pausedNow = (view: LiveView) => new Set(view.running().flatMap((a) => (a.paused === null ? [] : [a.name])));
 
 /** Every worker's config as herder understood it, into the record (at the start, and after a reload). */
 export function recordConfigs(logger: Logger, root: SupervisorSpec): void {
@@ -92,7 +95,8 @@ export function controlHandlers(d: ControlDeps): Handlers {
     status: async (): Promise<StatusDoc> => {
       const doc = await logger.status();
       const now = clock.now();
-      return { ...doc, actors: doc.actors.map((a) => signalsOn(a, view, now)) };
+      const paused = pausedNow(view);
+      return { ...doc, actors: doc.actors.map((a) => signalsOn(a, view, paused, now)) };
     },
     actor: async ({ name }) => {
       // The live tree knows every actor at once; the record may not have written a new one's row yet.
@@ -104,7 +108,7 @@ export function controlHandlers(d: ControlDeps): Handlers {
         );
       }
       const detail = await logger.actor(name);
-      return { ...detail, actor: signalsOn(detail.actor, view, clock.now()) };
+      return { ...detail, actor: signalsOn(detail.actor, view, pausedNow(view), clock.now()) };
     },
     events: async ({ limit, unwritten }) => logger.events(limit, unwritten),
     logs: async ({ unwritten, ...q }) => logger.logs(q, unwritten),

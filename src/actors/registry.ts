@@ -84,7 +84,6 @@ export interface LiveView {
   children(): { c: ChildState; parent: string }[];
   /** Every running worker actor, in tree order. */
   running(): LiveActor[];
-  actor(name: string): LiveActor | undefined;
   signals(name: string): Readonly<ActorSignals> | undefined;
   /** A thread actor's latest figures from inside its worker. */
   usage(name: string): ThreadUsage | null;
@@ -116,10 +115,6 @@ export class Registry implements LiveView {
 
   running(): LiveActor[] {
     return this.tree === null ? [] : workersIn(this.tree);
-  }
-
-  actor(name: string): LiveActor | undefined {
-    return this.running().find((a) => a.name === name);
   }
 
   signals(name: string): Readonly<ActorSignals> | undefined {

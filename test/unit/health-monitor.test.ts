@@ -33,7 +33,6 @@ function monitor(actors: LiveActor[], protection = false) {
   const view: LiveView = {
     children: () => [],
     running: () => actors,
-    actor: (n) => actors.find((a) => a.name === n),
     signals: () => freshSignals(),
     usage: () => null,
     recent: () => 0,

@@ -69,80 +69,57 @@ export function herderMetrics(src: MetricsSource): Metrics {
   type Group = 'state' | 'samples';
   const families: { name: string; help: string; type: string; group: Group; fill: (put: Put) => void }[] = [];
   const workers = () => src.view.children().filter(({ c }) => c.spec.kind === 'worker');
-  const gauge = (
-    name: string,
-    help: string,
-    _labels: string[],
-    fill: (g: { set: Put & ((v: number) => void) }) => void,
-    group: Group = 'state',
-  ) =>
-    families.push({
-      name,
-      help,
-      type: 'gauge',
-      group,
-      fill: (put) =>
-        fill({
-          set: ((a: Labels | number, b?: number) => (typeof a === 'number' ? put({}, a) : put(a, b ?? 0))) as never,
-        }),
-    });
-  const counter = (name: string, help: string, _labels: string[], fill: (add: Put) => void) =>
+  const gauge = (name: string, help: string, fill: (put: Put) => void, group: Group = 'state') =>
+    families.push({ name, help, type: 'gauge', group, fill });
+  const counter = (name: string, help: string, fill: (put: Put) => void) =>
     families.push({ name, help, type: 'counter', group: 'state', fill });
 
-  gauge('herder_actor_up', 'Whether the actor is running (1) or not (0).', ['actor', 'kind'], (g) => {
+  gauge('herder_actor_up', 'Whether the actor is running (1) or not (0).', (put) => {
     for (const { c } of workers()) {
-      g.set({ actor: c.spec.name, kind: kindOf(c) }, c.status.tag === 'running' || c.status.tag === 'stopping' ? 1 : 0);
+      put({ actor: c.spec.name, kind: kindOf(c) }, c.status.tag === 'running' || c.status.tag === 'stopping' ? 1 : 0);
     }
   });
-  gauge(
-    'herder_actor_state',
-    'The actor is in this state (1), for each state it can be in.',
-    ['actor', 'state'],
-    (g) => {
-      for (const { c } of workers()) {
-        const now = stateOf(c);
-        for (const state of STATES) g.set({ actor: c.spec.name, state }, state === now ? 1 : 0);
-      }
-    },
-  );
-  counter('herder_actor_restarts_total', 'Restarts of the actor in this run.', ['actor'], (add) => {
-    for (const { c } of workers()) add({ actor: c.spec.name }, c.restarts);
-  });
-  counter('herder_actor_runs_total', 'Runs of the actor that ended, by result.', ['actor', 'result'], (add) => {
+  gauge('herder_actor_state', 'The actor is in this state (1), for each state it can be in.', (put) => {
     for (const { c } of workers()) {
-      add({ actor: c.spec.name, result: 'success' }, c.successes);
-      add({ actor: c.spec.name, result: 'failure' }, c.failuresTotal);
+      const now = stateOf(c);
+      for (const state of STATES) put({ actor: c.spec.name, state }, state === now ? 1 : 0);
     }
   });
-  gauge('herder_actor_start_time_seconds', 'When the actor last started (Unix time).', ['actor'], (g) => {
-    for (const { c } of workers()) if (c.lastStartWall !== null) g.set({ actor: c.spec.name }, c.lastStartWall / 1000);
+  counter('herder_actor_restarts_total', 'Restarts of the actor in this run.', (put) => {
+    for (const { c } of workers()) put({ actor: c.spec.name }, c.restarts);
+  });
+  counter('herder_actor_runs_total', 'Runs of the actor that ended, by result.', (put) => {
+    for (const { c } of workers()) {
+      put({ actor: c.spec.name, result: 'success' }, c.successes);
+      put({ actor: c.spec.name, result: 'failure' }, c.failuresTotal);
+    }
+  });
+  gauge('herder_actor_start_time_seconds', 'When the actor last started (Unix time).', (put) => {
+    for (const { c } of workers()) if (c.lastStartWall !== null) put({ actor: c.spec.name }, c.lastStartWall / 1000);
   });
   gauge(
     'herder_actor_next_run_timestamp_seconds',
     "When a loop job's next run (or a restart) is due (Unix time).",
-    ['actor'],
-    (g) => {
-      for (const { c } of workers()) if (c.nextRunWall !== null) g.set({ actor: c.spec.name }, c.nextRunWall / 1000);
+    (put) => {
+      for (const { c } of workers()) if (c.nextRunWall !== null) put({ actor: c.spec.name }, c.nextRunWall / 1000);
     },
   );
   const running = () => src.view.running().map((a) => ({ a, s: src.latest(a.name) }));
   gauge(
     'herder_actor_cpu_percent',
     'CPU used by the actor at its last sample, in % of one core.',
-    ['actor'],
-    (g) => {
-      for (const { a, s } of running()) if (s?.cpuPercent != null) g.set({ actor: a.name }, s.cpuPercent);
+    (put) => {
+      for (const { a, s } of running()) if (s?.cpuPercent != null) put({ actor: a.name }, s.cpuPercent);
     },
     'samples',
   );
   gauge(
     'herder_actor_resident_memory_bytes',
     "The actor's resident memory at its last sample (a thread actor: its heap in use).",
-    ['actor'],
-    (g) => {
+    (put) => {
       for (const { a, s } of running()) {
         const mb = s?.rssMb ?? s?.heapUsedMb ?? null;
-        if (mb !== null) g.set({ actor: a.name }, Math.round(mb * 1048576));
+        if (mb !== null) put({ actor: a.name }, Math.round(mb * 1048576));
       }
     },
     'samples',
@@ -150,48 +127,37 @@ export function herderMetrics(src: MetricsSource): Metrics {
   gauge(
     'herder_actor_health_score',
     "The actor's health score at its last sample (0 to 1).",
-    ['actor'],
-    (g) => {
-      for (const { a, s } of running()) if (s?.health != null) g.set({ actor: a.name }, s.health);
+    (put) => {
+      for (const { a, s } of running()) if (s?.health != null) put({ actor: a.name }, s.health);
     },
     'samples',
   );
   counter(
     'herder_actor_errors_total',
     'Errors recorded for the actor, by type (beyond ten types per actor, as "other").',
-    ['actor', 'error_type'],
-    (add) => {
+    (put) => {
       for (const [actor, types] of src.tally().errors)
-        for (const [error_type, n] of types) add({ actor, error_type }, n);
+        for (const [error_type, n] of types) put({ actor, error_type }, n);
     },
   );
-  counter(
-    'herder_output_lines_total',
-    'Output lines captured from the actor, by stream.',
-    ['actor', 'stream'],
-    (add) => {
-      for (const [actor, t] of src.tally().lines) {
-        add({ actor, stream: 'stdout' }, t.stdout);
-        add({ actor, stream: 'stderr' }, t.stderr);
-      }
-    },
+  counter('herder_output_lines_total', 'Output lines captured from the actor, by stream.', (put) => {
+    for (const [actor, t] of src.tally().lines) {
+      put({ actor, stream: 'stdout' }, t.stdout);
+      put({ actor, stream: 'stderr' }, t.stderr);
+    }
+  });
+  counter('herder_output_dropped_lines_total', 'Output lines dropped because the database writer fell behind.', (put) =>
+    put({}, src.tally().dropped),
   );
-  counter(
-    'herder_output_dropped_lines_total',
-    'Output lines dropped because the database writer fell behind.',
-    [],
-    (add) => add({}, src.tally().dropped),
-  );
-  gauge('herder_run_deadline_timestamp_seconds', 'When the run stops by its max runtime (Unix time).', [], (g) => {
-    if (src.deadlineWall !== null) g.set(src.deadlineWall / 1000);
+  gauge('herder_run_deadline_timestamp_seconds', 'When the run stops by its max runtime (Unix time).', (put) => {
+    if (src.deadlineWall !== null) put({}, src.deadlineWall / 1000);
   });
   gauge(
     'herder_machine_memory_used_ratio',
     "The machine's memory in use at the last sample (0 to 1).",
-    [],
-    (g) => {
+    (put) => {
       const m = src.latest(SYSTEM)?.memPercent;
-      if (m != null) g.set(m / 100);
+      if (m != null) put({}, m / 100);
     },
     'samples',
   );

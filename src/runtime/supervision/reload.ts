@@ -46,10 +46,8 @@ export function diffReload(before: SupervisorSpec, after: SupervisorSpec): Reloa
   return { added, changed, removed, unchanged: b.size - added.length - changed.length };
 }
 
-/** The diff in one line: "added d; changed c; removed b; 1 unchanged". */
-export function describeReload(diff: ReloadDiff): string {
-  return reloadText(diff);
-}
+/** The diff in one line: "added d; changed c; removed b; 1 unchanged" (the reload event's own renderer). */
+export const describeReload: (diff: ReloadDiff) => string = reloadText;
 
 /**
  * Whether a child kept by name must start again: it, or an actor below it,
